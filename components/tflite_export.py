@@ -1,0 +1,159 @@
+"""Full-integer (int8) TFLite export of the model's dense core, with a parity check.
+
+TFX's own TFLite rewriter never sets int8 ops or int8 input/output types, so the
+converter is configured here. The transform (vocabularies, parsing) is not a TFLite
+op set, which is why only the core is converted; the sidecar JSON tells a consumer how
+to build the core's input from the transform's outputs and how to (de)quantize.
+When post-training quantization loses more accuracy than allowed, the core is
+fine-tuned with quantization-aware training (tensorflow-model-optimization) and
+converted again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from components.model import Segment, predicted_class
+
+# Folder of the Model artifact (beside Format-Serving) that holds the TFLite export.
+MODEL_DIR_NAME = "Format-TFLite"
+TFLITE_FILE = "model.tflite"
+SIDECAR_FILE = "model.json"
+SIDECAR_FORMAT = "conveyor-tflite/1"
+
+
+@dataclass(frozen=True)
+class Parity:
+    method: str
+    float_accuracy: float
+    tflite_accuracy: float
+    examples: int
+
+    @property
+    def gap(self) -> float:
+        return abs(self.float_accuracy - self.tflite_accuracy)
+
+
+def convert_int8(core: tf.keras.Model, representative: np.ndarray) -> bytes:
+    """Converts with int8 kernels and int8 input and output tensors."""
+    def samples():
+        for row in representative:
+            yield [row[np.newaxis, :].astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(core)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = samples
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+class Int8Model:
+    """Runs an int8 TFLite core on float vectors: quantize in, dequantize out."""
+
+    def __init__(self, content: bytes):
+        self.interpreter = tf.lite.Interpreter(model_content=content)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+
+    def predict(self, vectors: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        scale, zero = self.input["quantization"]
+        out_scale, out_zero = self.output["quantization"]
+        results = []
+        for start in range(0, len(vectors), batch_size):
+            batch = vectors[start:start + batch_size]
+            self.interpreter.resize_tensor_input(self.input["index"], [len(batch), batch.shape[1]])
+            self.interpreter.allocate_tensors()
+            quantized = np.clip(np.round(batch / scale + zero), -128, 127).astype(np.int8)
+            self.interpreter.set_tensor(self.input["index"], quantized)
+            self.interpreter.invoke()
+            raw = self.interpreter.get_tensor(self.output["index"]).astype(np.float32)
+            results.append((raw - out_zero) * out_scale)
+        return np.concatenate(results)
+
+
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(predicted_class(probabilities) == labels.reshape(-1)))
+
+
+def measure_parity(method: str, core: tf.keras.Model, content: bytes, vectors: np.ndarray,
+                   labels: np.ndarray) -> Parity:
+    float_accuracy = accuracy(core.predict(vectors, batch_size=1024, verbose=0), labels)
+    tflite_accuracy = accuracy(Int8Model(content).predict(vectors), labels)
+    return Parity(method, float_accuracy, tflite_accuracy, len(labels))
+
+
+def quantization_aware_core(core: tf.keras.Model, train: Iterable, steps: int,
+                            loss: str) -> tf.keras.Model:
+    """Fine-tunes a QAT copy of the core on (vector, label) batches."""
+    import tensorflow_model_optimization as tfmot
+
+    qat = tfmot.quantization.keras.quantize_model(core)
+    qat.compile(optimizer=tf.keras.optimizers.Adam(1e-4), loss=loss)
+    qat.fit(train, steps_per_epoch=steps, epochs=1, verbose=0)
+    return qat
+
+
+def export(core: tf.keras.Model, representative: np.ndarray, eval_vectors: np.ndarray,
+           eval_labels: np.ndarray, max_gap: float,
+           qat_data: Optional[Callable[[], Iterable]] = None, qat_steps: int = 0,
+           loss: str = "binary_crossentropy") -> tuple[bytes, Parity]:
+    """Post-training quantization, falling back to quantization-aware training on a miss."""
+    content = convert_int8(core, representative)
+    parity = measure_parity("post_training", core, content, eval_vectors, eval_labels)
+    if parity.gap <= max_gap or qat_data is None or qat_steps <= 0:
+        return content, parity
+    qat = quantization_aware_core(core, qat_data(), qat_steps, loss)
+    qat_content = convert_int8(qat, representative)
+    qat_parity = measure_parity("quantization_aware", core, qat_content, eval_vectors, eval_labels)
+    if qat_parity.gap < parity.gap:
+        return qat_content, qat_parity
+    return content, parity
+
+
+def write(directory: Path, content: bytes, parity: Parity, layout: list[Segment],
+          label_info: dict, transform_dir: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / TFLITE_FILE).write_bytes(content)
+    sidecar = describe(content, parity, layout, label_info, transform_dir)
+    (directory / SIDECAR_FILE).write_text(json.dumps(sidecar, indent=2, sort_keys=True))
+
+
+def describe(content: bytes, parity: Parity, layout: list[Segment], label_info: dict,
+             transform_dir: str) -> dict:
+    model = Int8Model(content)
+    in_scale, in_zero = model.input["quantization"]
+    out_scale, out_zero = model.output["quantization"]
+    return {
+        "format": SIDECAR_FORMAT,
+        "input": {
+            "name": model.input["name"],
+            "shape": [int(d) for d in model.input["shape"]],
+            "dtype": np.dtype(model.input["dtype"]).name,
+            "scale": float(in_scale), "zero_point": int(in_zero),
+            "layout": [dataclasses.asdict(s) for s in layout],
+        },
+        "output": {
+            "name": model.output["name"],
+            "shape": [int(d) for d in model.output["shape"]],
+            "dtype": np.dtype(model.output["dtype"]).name,
+            "scale": float(out_scale), "zero_point": int(out_zero),
+            **label_info,
+        },
+        "transform": {
+            "saved_model": transform_dir,
+            "how": ("parse tf.Examples and apply this tf.Transform graph; each output named in "
+                    "input.layout fills [offset, offset+width): z_score values as they are, "
+                    "ids one-hot; then quantize with input.scale and input.zero_point"),
+        },
+        "parity": {**dataclasses.asdict(parity), "gap": parity.gap},
+    }

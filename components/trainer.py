@@ -1,0 +1,130 @@
+"""Trainer's `run_fn`: a thin adapter from TFX's FnArgs to the model and export modules.
+
+The serving signature takes serialized tf.Examples (without the label) and applies the
+transform graph, so the SavedModel answers raw requests. A second signature,
+`transform_features`, lets TFMA compute the transformed label for evaluation. Beside
+the SavedModel the int8 TFLite core and its sidecar are written to `Format-TFLite`, so
+the Pusher ships both from the one Model artifact.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_transform as tft
+from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
+from tfx_bsl.tfxio import dataset_options
+
+from components import tflite_export
+from components.features import CATEGORICAL, BUCKETIZED, FeatureSet
+from components.model import build_model, loss_name
+from components.preprocessing import vocabulary_name
+
+SERVING_SIGNATURE = "serving_default"
+TRANSFORM_SIGNATURE = "transform_features"
+REPRESENTATIVE_ROWS = 1000
+
+
+def run_fn(fn_args: FnArgs) -> None:
+    feature_set = FeatureSet.from_dict(fn_args.custom_config["features"])
+    training = fn_args.custom_config["training"]
+    tf.keras.utils.set_random_seed(training["seed"])
+    transform_output = tft.TFTransformOutput(fn_args.transform_output)
+
+    def dataset(files, epochs=None, shuffle=True):
+        return _dataset(files, fn_args.data_accessor, transform_output, feature_set,
+                        training["batch_size"], training["seed"], epochs, shuffle)
+
+    model, encoder, core, layout = build_model(
+        feature_set, cardinalities(feature_set, transform_output),
+        tuple(training["hidden_units"]), training["learning_rate"])
+    model.fit(dataset(fn_args.train_files), steps_per_epoch=fn_args.train_steps,
+              validation_data=dataset(fn_args.eval_files), validation_steps=fn_args.eval_steps,
+              verbose=0)
+    signatures = {
+        SERVING_SIGNATURE: serving_signature(model, transform_output, feature_set),
+        TRANSFORM_SIGNATURE: transform_signature(model, transform_output),
+    }
+    tf.saved_model.save(model, fn_args.serving_model_dir, signatures=signatures)
+
+    representative, _ = encoded(encoder, dataset(fn_args.train_files, 1), REPRESENTATIVE_ROWS)
+    eval_vectors, eval_labels = encoded(
+        encoder, dataset(fn_args.eval_files, 1, shuffle=False),
+        fn_args.eval_steps * training["batch_size"])
+
+    def qat_batches():
+        return dataset(fn_args.train_files).map(lambda x, y: (encoder(x), y))
+
+    content, parity = tflite_export.export(
+        core, representative, eval_vectors, eval_labels, training["tflite_max_accuracy_gap"],
+        qat_data=qat_batches, qat_steps=max(fn_args.train_steps // 4, 1),
+        loss=loss_name(feature_set))
+    tflite_dir = Path(os.path.dirname(fn_args.serving_model_dir)) / tflite_export.MODEL_DIR_NAME
+    shutil.copytree(transform_output.transform_savedmodel_dir, tflite_dir / "transform_fn")
+    tflite_export.write(tflite_dir, content, parity, layout,
+                        {"label": feature_set.label.name,
+                         "num_classes": feature_set.label.num_classes,
+                         "activation": "sigmoid" if feature_set.label.is_binary else "softmax"},
+                        "transform_fn")
+
+
+def cardinalities(feature_set: FeatureSet, transform_output: tft.TFTransformOutput) -> dict:
+    """One-hot width per id feature: the vocabulary actually built plus OOV buckets."""
+    sizes = {}
+    for feature in feature_set.features:
+        if feature.kind == CATEGORICAL:
+            sizes[feature.name] = (transform_output.vocabulary_size_by_name(
+                vocabulary_name(feature)) + feature.oov_buckets)
+        elif feature.kind == BUCKETIZED:
+            sizes[feature.name] = feature.buckets + 1
+    return sizes
+
+
+def _dataset(files, data_accessor: DataAccessor, transform_output: tft.TFTransformOutput,
+             feature_set: FeatureSet, batch_size: int, seed: int, epochs, shuffle: bool):
+    return data_accessor.tf_dataset_factory(
+        files,
+        dataset_options.TensorFlowDatasetOptions(
+            batch_size=batch_size, label_key=feature_set.label.transformed, num_epochs=epochs,
+            shuffle=shuffle, shuffle_seed=seed),
+        transform_output.transformed_metadata.schema)
+
+
+def encoded(encoder: tf.keras.Model, batches, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to `limit` encoded vectors (the core's input) with their labels."""
+    vectors, labels, count = [], [], 0
+    for features, label in batches:
+        vectors.append(encoder(features).numpy())
+        labels.append(label.numpy().reshape(-1))
+        count += len(labels[-1])
+        if count >= limit:
+            break
+    return np.concatenate(vectors)[:limit], np.concatenate(labels)[:limit]
+
+
+def serving_signature(model, transform_output: tft.TFTransformOutput, feature_set: FeatureSet):
+    model.tft_layer_inference = transform_output.transform_features_layer()
+    raw_spec = transform_output.raw_feature_spec()
+    raw_spec.pop(feature_set.label.name, None)
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def serve(serialized):
+        features = model.tft_layer_inference(tf.io.parse_example(serialized, raw_spec))
+        return {"outputs": model(features)}
+
+    return serve
+
+
+def transform_signature(model, transform_output: tft.TFTransformOutput):
+    model.tft_layer_eval = transform_output.transform_features_layer()
+    raw_spec = transform_output.raw_feature_spec()
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def transform(serialized):
+        return model.tft_layer_eval(tf.io.parse_example(serialized, raw_spec))
+
+    return transform

@@ -1,0 +1,1 @@
+"""A gate that stops the pipeline before Transform when validation found anomalies."""

@@ -1,0 +1,1 @@
+"""Pushes a blessed model (SavedModel and int8 TFLite) into a versioned serving folder."""

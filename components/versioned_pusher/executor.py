@@ -1,0 +1,114 @@
+"""The push itself: check the blessing, assemble the version, rename it into place."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from typing import Any, Dict, List, Optional
+
+from tfx import types
+from tfx.dsl.components.base import base_executor
+from tfx.types import artifact_utils
+from tfx.components.util import model_utils
+from tfx.utils import io_utils, path_utils
+
+SERVING_DIR_KEY = "serving_dir"
+MODEL_KEY = "model"
+BLESSING_KEY = "model_blessing"
+PUSHED_MODEL_KEY = "pushed_model"
+
+from components.tflite_export import MODEL_DIR_NAME as TFLITE_DIR
+TFLITE_SUBDIR = "tflite"
+PUSH_RECORD = "conveyor_push.json"
+STAGING_PREFIX = ".staging-"
+
+
+class Executor(base_executor.BaseExecutor):
+
+    def Do(self, input_dict: Dict[str, List[types.Artifact]],
+           output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
+        model = artifact_utils.get_single_instance(input_dict[MODEL_KEY])
+        blessing = artifact_utils.get_single_instance(input_dict[BLESSING_KEY])
+        pushed = artifact_utils.get_single_instance(output_dict[PUSHED_MODEL_KEY])
+        if not model_utils.is_model_blessed(blessing):
+            pushed.set_int_custom_property("pushed", 0)
+            pushed.set_string_custom_property("reason", "model not blessed by the Evaluator")
+            return
+        serving_dir = exec_properties[SERVING_DIR_KEY]
+        record = {"model_uri": model.uri, "model_id": model.id, "blessing_uri": blessing.uri,
+                  "pushed_at": time.time()}
+        serving = latest_version(serving_dir)
+        if serving is not None and read_record(serving_dir, serving).get("model_uri") == model.uri:
+            # A re-run whose model is cached: that model already serves; no second copy.
+            pushed.set_int_custom_property("pushed", 0)
+            pushed.set_string_custom_property("reason", "model already serving")
+            pushed.set_string_custom_property("pushed_version", str(serving))
+            pushed.set_string_custom_property("pushed_destination",
+                                              os.path.join(serving_dir, str(serving)))
+            return
+        version = publish(model.uri, serving_dir, record)
+        destination = os.path.join(serving_dir, str(version))
+        pushed.set_int_custom_property("pushed", 1)
+        pushed.set_string_custom_property("pushed_destination", destination)
+        pushed.set_string_custom_property("pushed_version", str(version))
+        io_utils.write_string_file(os.path.join(pushed.uri, PUSH_RECORD),
+                                   json.dumps({**record, "destination": destination}))
+
+
+def versions(serving_dir: str) -> List[int]:
+    if not os.path.isdir(serving_dir):
+        return []
+    return sorted(int(name) for name in os.listdir(serving_dir) if name.isdigit())
+
+
+def latest_version(serving_dir: str) -> Optional[int]:
+    found = versions(serving_dir)
+    return found[-1] if found else None
+
+
+def read_record(serving_dir: str, version: int) -> dict:
+    path = os.path.join(serving_dir, str(version), PUSH_RECORD)
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def publish(model_uri: str, serving_dir: str, record: dict) -> int:
+    """Copies SavedModel and TFLite into a staging folder, then renames it to the version.
+
+    The version is the push time in seconds (as TFX's Pusher), kept above every existing
+    version so that model servers, which load the highest, pick this one up.
+    """
+    os.makedirs(serving_dir, exist_ok=True)
+    remove_stale_staging(serving_dir)
+    version = max([int(time.time())] + [v + 1 for v in versions(serving_dir)])
+    staging = os.path.join(serving_dir, f"{STAGING_PREFIX}{version}-{uuid.uuid4().hex}")
+    try:
+        shutil.copytree(path_utils.serving_model_path(model_uri), staging)
+        shutil.copytree(os.path.join(model_uri, TFLITE_DIR), os.path.join(staging, TFLITE_SUBDIR))
+        with open(os.path.join(staging, PUSH_RECORD), "w", encoding="utf-8") as handle:
+            json.dump({**record, "version": version}, handle, indent=2)
+        _fsync_tree(staging)
+        os.rename(staging, os.path.join(serving_dir, str(version)))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return version
+
+
+def remove_stale_staging(serving_dir: str) -> None:
+    """Staging folders left by a push that was killed; never visible as a version."""
+    for name in os.listdir(serving_dir):
+        if name.startswith(STAGING_PREFIX):
+            shutil.rmtree(os.path.join(serving_dir, name), ignore_errors=True)
+
+
+def _fsync_tree(root: str) -> None:
+    for folder, _, files in os.walk(root):
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as handle:
+                os.fsync(handle.fileno())

@@ -1,0 +1,173 @@
+"""The command line: `python -m pipeline run|schema|spans`.
+
+Exit status: 0 success; 1 a finding (anomalies stopped training, the model was not
+blessed); 2 a usage or input error (bad config, missing data, a run already in
+progress, data a component rejected); 3 an unexpected failure. A user's mistake gets
+one line on stderr; the stack trace only with --verbose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+from pipeline import config as config_lib
+from pipeline.spans import DataError
+from pipeline.workspace_lock import AlreadyRunning, exclusive
+
+EXIT_OK, EXIT_FINDING, EXIT_INPUT, EXIT_FAILURE = 0, 1, 2, 3
+
+
+class InputError(RuntimeError):
+    """Data a component rejected; exits 2 like any other input error."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help="full logs and stack traces")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the whole pipeline with the local Beam runner")
+    run.add_argument("--config", type=Path, default=config_lib.DEFAULT_CONFIG)
+    run.add_argument("--data-root", type=Path, help="folder of span-N/ folders of CSV files")
+    run.add_argument("--span", type=int, help="span to ingest (default: the latest)")
+    run.add_argument("--workspace", type=Path,
+                     help="where metadata, artifacts and pushed models live (default ./workspace)")
+    run.add_argument("--format", choices=("text", "json"), default="text")
+    run.set_defaults(handler=run_command)
+
+    schema = commands.add_parser("schema", help="draft a schema (with TRAINING and SERVING "
+                                 "environments) for a new dataset, to curate and check in")
+    schema.add_argument("--data", required=True, help="CSV file or glob, e.g. 'data/x/span-*/*.csv'")
+    schema.add_argument("--label", required=True)
+    schema.add_argument("--output", type=Path, required=True)
+    schema.set_defaults(handler=schema_command)
+
+    spans = commands.add_parser("bundled-data", help="(re)build data/taxi from the tfx wheel")
+    spans.add_argument("--output", type=Path,
+                       default=Path(__file__).resolve().parent.parent / "data" / "taxi")
+    spans.add_argument("--spans", type=int, default=3)
+    spans.set_defaults(handler=bundled_data_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet_logs(args.verbose)
+    try:
+        return args.handler(args)
+    except (config_lib.ConfigError, DataError, AlreadyRunning, InputError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as error:  # noqa: BLE001  (the one place that turns crashes into a line)
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: {type(error).__name__}: {_first_line(error)}"
+              + ("" if args.verbose else " (--verbose for the stack trace)"), file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def run_command(args: argparse.Namespace) -> int:
+    config = config_lib.load(args.config).with_overrides(
+        data_root=args.data_root, span=args.span, workspace=args.workspace)
+    from components.validation_gate.executor import AnomaliesFound
+    from pipeline import local_runner, metadata_store, run_summary
+
+    with exclusive(config.workspace):
+        started = time.time()
+        failure = None
+        try:
+            local_runner.run(config)
+        except AnomaliesFound as error:
+            failure = error
+        except Exception as error:  # noqa: BLE001  (reported below, after the summary)
+            failure = error
+            if args.verbose:
+                traceback.print_exc()
+        summary = run_summary.summarize(metadata_store.open_store(config), config.name,
+                                        since=started)
+    if summary is not None:
+        print(json.dumps(summary.to_dict(), indent=2) if args.format == "json"
+              else run_summary.render_text(summary))
+    if isinstance(failure, AnomaliesFound):
+        print("Stopped: data validation found anomalies; nothing was trained or pushed.",
+              file=sys.stderr)
+        return EXIT_FINDING
+    if failure is not None:
+        failed = [n for n, s in (summary.components if summary else []) if s == "failed"]
+        where = f" in {failed[0]}" if failed else ""
+        raise InputError(f"run failed{where}: {_first_line(failure)}"
+                         f"{'' if args.verbose else ' (--verbose for the stack trace)'}")
+    if summary is not None and summary.blessed is False:
+        print("Not blessed: the model missed its thresholds; the serving model is unchanged.",
+              file=sys.stderr)
+        return EXIT_FINDING
+    return EXIT_OK
+
+
+def schema_command(args: argparse.Namespace) -> int:
+    from pipeline import schema_tool
+
+    schema_tool.write(schema_tool.draft_schema(args.data, args.label), args.output)
+    print(f"wrote {args.output}: curate it (domains, presence) and point the config at it")
+    return EXIT_OK
+
+
+def bundled_data_command(args: argparse.Namespace) -> int:
+    from pipeline import bundled_data
+
+    for path in bundled_data.build_spans(bundled_data.wheel_sample_csv(), args.output,
+                                         args.spans):
+        print(path)
+    return EXIT_OK
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+class _Progress(logging.Handler):
+    """Turns the local runner's 'Component X is running.' log lines into progress lines."""
+
+    _PATTERN = re.compile(r"^Component (\S+) is (running|finished)\.$")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self._PATTERN.match(record.getMessage())
+        if match and match.group(2) == "running":
+            print(f"  running {match.group(1)} ...", file=sys.stderr, flush=True)
+
+
+def quiet_logs(verbose: bool) -> None:
+    """TensorFlow, Beam and TFX log thousands of lines; show them only with --verbose.
+
+    Levels are set at the source loggers, so handlers that libraries add later (Beam
+    calls logging.basicConfig) still see nothing below ERROR.
+    """
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore")
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.INFO)
+    absl_logging.get_absl_handler().setLevel(logging.ERROR)
+    logging.getLogger().setLevel(logging.ERROR)
+    for name in ("tensorflow", "apache_beam", "root"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    absl_logger = logging.getLogger("absl")
+    absl_logger.setLevel(logging.INFO)
+    absl_logger.propagate = False
+    absl_logger.addHandler(_Progress())
+    errors = logging.StreamHandler(sys.stderr)
+    errors.setLevel(logging.ERROR)
+    absl_logger.addHandler(errors)

@@ -1,0 +1,149 @@
+"""The one pipeline factory: the component graph every runner (local, Kubeflow) executes.
+
+Runners decide only where things live (pipeline root, serving folder, metadata
+connection) and how Beam runs; the graph itself is built here and nowhere else.
+Transform and Trainer load their code by module path rather than `module_file`, which
+spares TFX's per-component wheel build; a fingerprint of the component sources goes in
+their `custom_config` instead, so editing that code still invalidates the cache and is
+recorded in ML Metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import tensorflow_model_analysis as tfma
+from ml_metadata.proto import metadata_store_pb2
+from tfx import v1 as tfx
+
+from components.validation_gate.component import ValidationGate
+from components.versioned_pusher.component import VersionedPusher
+from pipeline.config import Config, MetricThreshold
+from pipeline.spans import SPAN_PATTERN
+
+COMPONENTS_DIR = Path(__file__).resolve().parent.parent / "components"
+PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
+RUN_FN = "components.trainer.run_fn"
+GATED_SPLITS = ("train", "eval")
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where a runner puts the pipeline's outputs: local folders or cluster URIs."""
+
+    data_root: str
+    schema_file: str
+    pipeline_root: str
+    serving_dir: str
+
+
+def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
+                    metadata_connection: Optional[metadata_store_pb2.ConnectionConfig] = None,
+                    ) -> tfx.dsl.Pipeline:
+    features = config.features
+    code = components_fingerprint()
+
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=locations.data_root,
+        input_config=tfx.proto.Input(splits=[
+            tfx.proto.Input.Split(name="single_split", pattern=SPAN_PATTERN)]),
+        range_config=_span_range(config.span))
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    # The inferred schema is a first look for whoever curates schema/; runs use the curated one.
+    inferred_schema = tfx.components.SchemaGen(
+        statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
+    curated_schema = tfx.components.ImportSchemaGen(schema_file=locations.schema_file)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"],
+        schema=curated_schema.outputs["schema"])
+    gate = ValidationGate(schema=curated_schema.outputs["schema"],
+                          anomalies=example_validator.outputs["anomalies"],
+                          splits=GATED_SPLITS)
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=gate.outputs["validated_schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        custom_config={"features": features.to_dict(), "code": code})
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
+        custom_config={"features": features.to_dict(),
+                       "training": dataclasses.asdict(config.training), "code": code})
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=eval_config(config))
+    pusher = VersionedPusher(model=trainer.outputs["model"],
+                             model_blessing=evaluator.outputs["blessing"],
+                             serving_dir=locations.serving_dir)
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.name,
+        pipeline_root=locations.pipeline_root,
+        components=[example_gen, statistics_gen, inferred_schema, curated_schema,
+                    example_validator, gate, transform, trainer, baseline, evaluator, pusher],
+        enable_cache=True,
+        metadata_connection_config=metadata_connection,
+        beam_pipeline_args=beam_args)
+
+
+def eval_config(config: Config) -> tfma.EvalConfig:
+    label = config.features.label
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=label.transformed,
+                                    preprocessing_function_names=["transform_features"])],
+        slicing_specs=[tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=[name])
+                                              for name in config.evaluation.slices],
+        metrics_specs=[tfma.MetricsSpec(metrics=[
+            tfma.MetricConfig(class_name="ExampleCount"),
+            *(_metric(m) for m in config.evaluation.metrics)])])
+
+
+def _metric(metric: MetricThreshold) -> tfma.MetricConfig:
+    threshold = tfma.MetricThreshold()
+    if metric.lower_bound is not None:
+        threshold.value_threshold.lower_bound.value = metric.lower_bound
+    if metric.upper_bound is not None:
+        threshold.value_threshold.upper_bound.value = metric.upper_bound
+    if metric.max_decrease is not None:
+        # Ignored by TFMA on the first run, when no blessed baseline exists yet.
+        higher_is_better = metric.higher_is_better
+        threshold.change_threshold.direction = (tfma.MetricDirection.HIGHER_IS_BETTER
+                                                if higher_is_better
+                                                else tfma.MetricDirection.LOWER_IS_BETTER)
+        threshold.change_threshold.absolute.value = (-metric.max_decrease if higher_is_better
+                                                     else metric.max_decrease)
+    # Gate on the overall slice only: per-slice figures are reported, but a slice of a few
+    # dozen rows is too noisy to block a model on.
+    return tfma.MetricConfig(class_name=metric.name, per_slice_thresholds=[
+        tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)])
+
+
+def _span_range(span: Optional[int]) -> Optional[tfx.proto.RangeConfig]:
+    """A fixed span when one is asked for; otherwise CsvExampleGen takes the latest."""
+    if span is None:
+        return None
+    return tfx.proto.RangeConfig(static_range=tfx.proto.StaticRange(
+        start_span_number=span, end_span_number=span))
+
+
+def components_fingerprint() -> str:
+    """A digest of the code that Transform and Trainer run, for caching and lineage."""
+    digest = hashlib.sha256()
+    for path in sorted(COMPONENTS_DIR.rglob("*.py")):
+        digest.update(str(path.relative_to(COMPONENTS_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

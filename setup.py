@@ -1,0 +1,19 @@
+"""Conveyor: a production ML pipeline on TFX. Pinned versions live in constraints.txt."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="conveyor",
+    version="0.1.0",
+    description="Validated, trained, evaluated and pushed models from tabular data, on TFX",
+    python_requires=">=3.10,<3.11",
+    packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*"]),
+    install_requires=[
+        "tfx[kfp]==1.16.0",
+        "apache-beam[gcp]==2.60.0",
+        "tensorflow-model-optimization==0.8.0",
+        "tomli>=2.0",
+    ],
+    extras_require={"test": ["pytest==9.2.0"]},
+    entry_points={"console_scripts": ["conveyor=pipeline.cli:main"]},
+)

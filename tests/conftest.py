@@ -1,0 +1,60 @@
+"""Shared helpers: small slices of the bundled data, configs pointing at them, and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+REPO = Path(__file__).resolve().parent.parent
+TAXI_CONFIG = REPO / "configs" / "taxi.toml"
+TAXI_DATA = REPO / "data" / "taxi"
+TAXI_SCHEMA = REPO / "schema" / "taxi" / "schema.pbtxt"
+
+
+def slice_spans(destination: Path, rows_per_span: int, spans=(1, 2, 3)) -> Path:
+    """The first rows of bundled spans, in the same span-N layout."""
+    for number in spans:
+        source = TAXI_DATA / f"span-{number}" / "data.csv"
+        target = destination / f"span-{number}" / "data.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(source, encoding="utf-8") as handle:
+            lines = [next(handle) for _ in range(rows_per_span + 1)]
+        target.write_text("".join(lines), encoding="utf-8")
+    return destination
+
+
+def taxi_config(path: Path, data_root: Path, **training) -> Path:
+    """The default taxi config with absolute paths and, e.g., fewer train steps."""
+    text = TAXI_CONFIG.read_text(encoding="utf-8")
+    text = text.replace('data_root = "../data/taxi"', f'data_root = "{data_root}"')
+    text = text.replace('schema = "../schema/taxi/schema.pbtxt"', f'schema = "{TAXI_SCHEMA}"')
+    for key, value in training.items():
+        lines = [line for line in text.splitlines() if line.startswith(f"{key} = ")]
+        assert lines, f"no {key} in the taxi config"
+        text = text.replace(lines[0], f"{key} = {value}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """`python -m pipeline ...` as a user runs it, from the repository root."""
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def read_csv_rows(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path

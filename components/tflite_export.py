@@ -94,10 +94,27 @@ def measure_parity(method: str, core: tf.keras.Model, content: bytes, vectors: n
 
 def quantization_aware_core(core: tf.keras.Model, train: Iterable, steps: int,
                             loss: str) -> tf.keras.Model:
-    """Fine-tunes a QAT copy of the core on (vector, label) batches."""
+    """Fine-tunes a QAT copy of the core on (vector, label) batches.
+
+    Only the dense layers are annotated (they hold every weight); the weightless slice
+    and concatenate layers are left to the converter, which quantizes them from the
+    representative data. Annotating the whole model fails on the custom slice layer.
+    """
     import tensorflow_model_optimization as tfmot
 
-    qat = tfmot.quantization.keras.quantize_model(core)
+    from components.model import SliceColumns
+
+    quantize = tfmot.quantization.keras
+
+    def annotate(layer):
+        if isinstance(layer, tf.keras.layers.Dense):
+            return quantize.quantize_annotate_layer(layer)
+        return layer
+
+    annotated = tf.keras.models.clone_model(core, clone_function=annotate)
+    annotated.set_weights(core.get_weights())
+    with quantize.quantize_scope({"SliceColumns": SliceColumns}):
+        qat = quantize.quantize_apply(annotated)
     qat.compile(optimizer=tf.keras.optimizers.Adam(1e-4), loss=loss)
     qat.fit(train, steps_per_epoch=steps, epochs=1, verbose=0)
     return qat
@@ -150,8 +167,9 @@ def describe(content: bytes, parity: Parity, layout: list[Segment], label_info: 
             **label_info,
         },
         "transform": {
-            "saved_model": transform_dir,
-            "how": ("parse tf.Examples and apply this tf.Transform graph; each output named in "
+            "tft_output": transform_dir,
+            "how": ("parse tf.Examples and apply this tf.Transform output (tft.TFTransformOutput "
+                    "of this folder); each output named in "
                     "input.layout fills [offset, offset+width): z_score values as they are, "
                     "ids one-hot; then quantize with input.scale and input.zero_point"),
         },

@@ -27,6 +27,9 @@ from components.preprocessing import vocabulary_name
 SERVING_SIGNATURE = "serving_default"
 TRANSFORM_SIGNATURE = "transform_features"
 REPRESENTATIVE_ROWS = 1000
+# The tf.Transform output (graph, raw and transformed metadata) shipped beside the TFLite
+# model, so a TFLite client can prepare its input without the TFX artifacts.
+TRANSFORM_SUBDIR = "transform"
 
 
 def run_fn(fn_args: FnArgs) -> None:
@@ -64,12 +67,12 @@ def run_fn(fn_args: FnArgs) -> None:
         qat_data=qat_batches, qat_steps=max(fn_args.train_steps // 4, 1),
         loss=loss_name(feature_set))
     tflite_dir = Path(os.path.dirname(fn_args.serving_model_dir)) / tflite_export.MODEL_DIR_NAME
-    shutil.copytree(transform_output.transform_savedmodel_dir, tflite_dir / "transform_fn")
+    shutil.copytree(fn_args.transform_output, tflite_dir / TRANSFORM_SUBDIR)
     tflite_export.write(tflite_dir, content, parity, layout,
                         {"label": feature_set.label.name,
                          "num_classes": feature_set.label.num_classes,
                          "activation": "sigmoid" if feature_set.label.is_binary else "softmax"},
-                        "transform_fn")
+                        TRANSFORM_SUBDIR)
 
 
 def cardinalities(feature_set: FeatureSet, transform_output: tft.TFTransformOutput) -> dict:

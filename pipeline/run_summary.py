@@ -70,7 +70,7 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str,
 def _examples(summary: RunSummary, outputs) -> None:
     examples = outputs.get("examples", [])
     if examples:
-        summary.span = examples[0].span
+        summary.span = mlmd_queries.int_property(examples[0], "span")
 
 
 def _statistics(summary: RunSummary, outputs) -> None:

@@ -1,0 +1,192 @@
+"""The whole pipeline through `python -m pipeline run`, on a small slice of the taxi data.
+
+Assertions read ML Metadata and the files the run left, not its log text: every
+component executed, the pushed version serves raw tf.Examples, the int8 TFLite model
+agrees with it, a re-run is cached, and an anomalous span stops before training.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from components.versioned_pusher.executor import versions
+from pipeline import config as config_lib
+from pipeline import metadata_store, mlmd_queries
+from tests.conftest import run_cli, slice_spans, taxi_config
+
+pytestmark = pytest.mark.e2e
+
+ROWS_PER_SPAN = 2000
+ALL_NODES = {"CsvExampleGen", "StatisticsGen", "SchemaGen", "ImportSchemaGen",
+             "ExampleValidator", "ValidationGate", "Transform", "Trainer",
+             "latest_blessed_model_resolver", "Evaluator", "VersionedPusher"}
+UPSTREAM_OF_EVALUATOR = ALL_NODES - {"latest_blessed_model_resolver", "Evaluator",
+                                     "VersionedPusher"}
+
+
+class Runs:
+    """The workspace shared by the tests of this module, and the CLI results in it."""
+
+    def __init__(self, root: Path):
+        self.data = slice_spans(root / "data", ROWS_PER_SPAN)
+        self.config_path = taxi_config(root / "taxi.toml", self.data, train_steps=150,
+                                       eval_steps=10)
+        self.workspace = root / "workspace"
+        self.config = config_lib.load(self.config_path).with_overrides(workspace=self.workspace)
+        self.first = self.run()
+        self.first_states = self.states()
+
+    def run(self, *extra: str):
+        return run_cli("run", "--config", str(self.config_path), "--workspace",
+                       str(self.workspace), *extra)
+
+    def states(self) -> dict[str, str]:
+        store = metadata_store.open_store(self.config)
+        run = mlmd_queries.latest_run(store, self.config.name)
+        return {e.node: e.state for e in mlmd_queries.run_executions(store, run)}
+
+    def serving_versions(self) -> list[int]:
+        return versions(str(self.config.serving_dir))
+
+    def latest_version_dir(self) -> Path:
+        return self.config.serving_dir / str(self.serving_versions()[-1])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Runs:
+    return Runs(tmp_path_factory.mktemp("e2e"))
+
+
+def eval_examples(runs: Runs) -> list[bytes]:
+    """The eval split CsvExampleGen wrote in the first run (serialized tf.Examples)."""
+    pattern = str(runs.config.pipeline_root / "CsvExampleGen" / "examples" / "*" / "Split-eval"
+                  / "*.gz")
+    records = []
+    for path in sorted(glob.glob(pattern))[:1]:
+        records += [r.numpy() for r in tf.data.TFRecordDataset(path, compression_type="GZIP")]
+    assert records, f"no eval examples under {pattern}"
+    return records
+
+
+def labels_of(serialized: list[bytes], label: str) -> np.ndarray:
+    values = []
+    for record in serialized:
+        example = tf.train.Example.FromString(record)
+        values.append(example.features.feature[label].int64_list.value[0])
+    return np.array(values)
+
+
+def test_first_run_succeeds_and_prints_the_summary(runs):
+    assert runs.first.returncode == 0, runs.first.stderr[-3000:]
+    out = runs.first.stdout
+    assert "(span 3)" in out
+    assert "Blessing: BLESSED" in out
+    assert "Pushed SavedModel: " in out and "model.tflite" in out
+    assert "Anomalies: none" in out
+
+
+def test_every_component_executed_in_ml_metadata(runs):
+    assert runs.first_states == {node: "executed" for node in ALL_NODES}
+
+
+def test_rows_per_split_cover_the_ingested_span(runs):
+    store = metadata_store.open_store(runs.config)
+    from pipeline.run_summary import summarize
+
+    summary = summarize(store, runs.config.name)
+    assert sum(summary.rows.values()) == ROWS_PER_SPAN
+    assert set(summary.rows) == {"train", "eval"}
+    assert summary.metrics["auc"] >= 0.7
+
+
+def test_pushed_version_holds_saved_model_and_tflite(runs):
+    version = runs.latest_version_dir()
+    assert (version / "saved_model.pb").is_file()
+    assert (version / "tflite" / "model.tflite").is_file()
+    assert (version / "tflite" / "model.json").is_file()
+    assert not [p for p in runs.config.serving_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_saved_model_answers_a_serialized_example_without_the_label(runs):
+    from pipeline.served_model import SavedModelPredictor
+
+    example = tf.train.Example()
+    row = {"fare": 12.5, "trip_miles": 3.1, "trip_seconds": 900, "payment_type": b"Credit Card",
+           "company": b"Flash Cab", "trip_start_hour": 14, "trip_start_day": 3,
+           "trip_start_month": 6, "pickup_community_area": 8, "dropoff_community_area": 32,
+           "pickup_latitude": 41.89, "pickup_longitude": -87.63, "dropoff_latitude": 41.88,
+           "dropoff_longitude": -87.62}
+    for name, value in row.items():
+        feature = example.features.feature[name]
+        if isinstance(value, bytes):
+            feature.bytes_list.value.append(value)
+        elif isinstance(value, float):
+            feature.float_list.value.append(value)
+        else:
+            feature.int64_list.value.append(value)
+    outputs = SavedModelPredictor(runs.latest_version_dir()).predict(
+        [example.SerializeToString()])
+    assert outputs.shape == (1, 1)
+    assert 0.0 <= float(outputs[0, 0]) <= 1.0
+
+
+def test_tflite_accuracy_is_within_two_points_of_the_saved_model(runs):
+    from pipeline.served_model import SavedModelPredictor, TFLitePredictor
+
+    serialized = eval_examples(runs)
+    labels = labels_of(serialized, "big_tipper")
+    saved = SavedModelPredictor(runs.latest_version_dir()).predict(serialized)
+    lite = TFLitePredictor(runs.latest_version_dir()).predict(serialized)
+    saved_accuracy = np.mean((saved[:, 0] > 0.5) == labels)
+    lite_accuracy = np.mean((lite[:, 0] > 0.5) == labels)
+    assert saved_accuracy > 0.7
+    assert abs(saved_accuracy - lite_accuracy) <= 0.02
+
+
+def test_second_run_is_cached_up_to_the_evaluator_and_pushes_nothing_new(runs):
+    before = runs.serving_versions()
+    second = runs.run()
+    assert second.returncode == 0, second.stderr[-3000:]
+    states = runs.states()
+    assert {node: states[node] for node in UPSTREAM_OF_EVALUATOR} == {
+        node: "cached" for node in UPSTREAM_OF_EVALUATOR}
+    assert runs.serving_versions() == before
+    assert "model already serving" in second.stdout
+
+
+def test_an_anomalous_span_stops_before_training_and_pushes_nothing(runs, tmp_path):
+    served = runs.serving_versions()
+    served_files = sorted(p.relative_to(runs.config.serving_dir)
+                          for p in runs.config.serving_dir.rglob("*"))
+    span = runs.data / "span-4"
+    span.mkdir()
+    lines = (runs.data / "span-3" / "data.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    fare = header.index("fare")
+    rows = []
+    for index, line in enumerate(lines[1:]):
+        cells = line.split(",")
+        if index % 50 == 0 and len(cells) == len(header):
+            cells[fare] = "twelve dollars"
+        rows.append(",".join(cells))
+    (span / "data.csv").write_text("\n".join([lines[0], *rows]) + "\n")
+    try:
+        result = runs.run()
+    finally:
+        shutil.rmtree(span)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "] fare: " in result.stdout and "Anomalies (" in result.stdout
+    assert "training stopped" in result.stderr or "nothing was trained" in result.stderr
+    states = runs.states()
+    assert states["ValidationGate"] == "failed"
+    assert not {"Transform", "Trainer", "Evaluator", "VersionedPusher"} & set(states)
+    assert runs.serving_versions() == served
+    assert sorted(p.relative_to(runs.config.serving_dir)
+                  for p in runs.config.serving_dir.rglob("*")) == served_files

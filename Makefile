@@ -11,6 +11,7 @@ run: venv
 	$(PYTHON) -m pipeline run $(ARGS)
 
 test: venv
+	@scripts/system_deps.sh
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 venv:

@@ -1,0 +1,162 @@
+"""Reads one CSV file into tf.Examples, or fails with a message naming file, row and column.
+
+Why not TFX's own CSV reader: it reads each file line by line in Python, infers column
+types from the data (so one bad cell silently turns a numeric column into strings),
+and fails on a bad row with a stack trace that names neither file nor row. Here the
+curated schema fixes each column's type, Arrow parses the file in C++, and the slow
+Python scan runs only after a failure, to say exactly where it is.
+
+Personal columns are dropped or pseudonymized here, before anything is written, so
+that no raw value reaches an artifact.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from tensorflow_metadata.proto.v0 import schema_pb2
+from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
+
+ARROW_TYPES = {schema_pb2.INT: pa.int64(), schema_pb2.FLOAT: pa.float64(),
+               schema_pb2.BYTES: pa.string()}
+_TYPE_NAMES = {schema_pb2.INT: "an integer", schema_pb2.FLOAT: "a number",
+               schema_pb2.BYTES: "text"}
+BATCH_ROWS = 8192
+
+
+class CsvError(ValueError):
+    """A CSV file the pipeline will not ingest; the message names file, row and column."""
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Columns to drop and columns to replace by a keyed hash (HMAC-SHA256) of the value."""
+
+    drop: tuple[str, ...] = ()
+    pseudonymize: tuple[str, ...] = ()
+    key: Optional[bytes] = field(default=None, repr=False)
+
+    def pseudonym(self, value: str) -> str:
+        return hmac.new(self.key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def column_types(schema: schema_pb2.Schema) -> dict[str, int]:
+    return {f.name: f.type for f in schema.feature if f.type in ARROW_TYPES}
+
+
+def read_examples(path: str, data: bytes, types: dict[str, int],
+                  personal: PersonalData = PersonalData()) -> Iterator[bytes]:
+    """Serialized tf.Examples of one file's rows, in order."""
+    table = read_table(path, data, types)
+    table = apply_personal_data(table, personal)
+    encoder = RecordBatchToExamplesEncoder()
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        yield from encoder.encode(as_feature_lists(batch))
+
+
+def read_table(path: str, data: bytes, types: dict[str, int]) -> pa.Table:
+    if not data.strip():
+        raise CsvError(f"{path}: empty file, expected a header line and data rows")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise CsvError(f"{path}: line {line}: bytes that are not UTF-8 "
+                       f"({data[error.start:error.start + 1]!r} at byte {error.start}); "
+                       f"save the file as UTF-8") from None
+    header = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [])
+    convert = pa_csv.ConvertOptions(
+        column_types={name: ARROW_TYPES.get(types.get(name), pa.string()) for name in header},
+        null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True)
+    try:
+        table = pa_csv.read_csv(io.BytesIO(data), convert_options=convert,
+                                parse_options=pa_csv.ParseOptions(newlines_in_values=True))
+    except pa.ArrowInvalid as error:
+        raise CsvError(locate_error(path, text, header, types, str(error))) from None
+    if table.num_rows == 0:
+        raise CsvError(f"{path}: header only, no data rows")
+    check_no_line_breaks(path, table)
+    return table
+
+
+def check_no_line_breaks(path: str, table: pa.Table) -> None:
+    """A quoted value spanning lines is almost always a broken export; refuse it."""
+    for name in table.column_names:
+        column = table[name]
+        if not pa.types.is_string(column.type):
+            continue
+        broken = pc.match_substring_regex(column, "[\r\n]")
+        if pc.any(broken).as_py():
+            line = pc.index(broken, True).as_py() + 2  # after the header line
+            raise CsvError(f"{path}: line {line}: column '{name}': a quoted value contains a "
+                           f"line break")
+
+
+def locate_error(path: str, text: str, header: list[str], types: dict[str, int],
+                 arrow_message: str) -> str:
+    """Finds the first row and column behind an Arrow parse error (slow; error path only)."""
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    next(rows, None)
+    for number, cells in enumerate(rows, start=2):  # line 1 is the header
+        if not cells:
+            continue
+        if len(cells) != len(header):
+            return (f"{path}: line {number}: {len(cells)} fields, but the header has "
+                    f"{len(header)}")
+        for name, cell in zip(header, cells):
+            kind = types.get(name)
+            if cell and kind in (schema_pb2.INT, schema_pb2.FLOAT) and not _parses(cell, kind):
+                return (f"{path}: line {number}: column '{name}': {cell!r} is not "
+                        f"{_TYPE_NAMES[kind]} as the schema requires")
+    return f"{path}: not a readable CSV file ({arrow_message.splitlines()[0]})"
+
+
+def _parses(cell: str, kind: int) -> bool:
+    try:
+        if kind == schema_pb2.INT:
+            int(cell)
+        else:
+            float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def apply_personal_data(table: pa.Table, personal: PersonalData) -> pa.Table:
+    drop = [name for name in personal.drop if name in table.column_names]
+    table = table.drop(drop) if drop else table
+    for name in personal.pseudonymize:
+        if name not in table.column_names:
+            continue
+        column = table[name].cast(pa.string())
+        encoded = column.combine_chunks().dictionary_encode()
+        pseudonyms = pa.array([personal.pseudonym(v) for v in encoded.dictionary.to_pylist()],
+                              pa.string())
+        replaced = pa.DictionaryArray.from_arrays(encoded.indices, pseudonyms).cast(pa.string())
+        table = table.set_column(table.column_names.index(name), name, replaced)
+    return table
+
+
+def as_feature_lists(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """One list per cell, as tf.Example features are: a value, or an empty list if missing."""
+    arrays = []
+    for column in batch.columns:
+        valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(valid)]), pa.int32())
+        values = column.drop_null()
+        if pa.types.is_floating(values.type):
+            values = values.cast(pa.float32())
+        elif pa.types.is_string(values.type):
+            values = values.cast(pa.binary())
+        arrays.append(pa.ListArray.from_arrays(offsets, values))
+    return pa.RecordBatch.from_arrays(arrays, batch.schema.names)
+

@@ -1,4 +1,10 @@
-"""The push itself: check the blessing, assemble the version, rename it into place."""
+"""The push itself: check the blessing, assemble the version, rename it into place.
+
+A local serving folder gets an atomic push (staging folder + rename). Object stores
+(gs://, s3://) have no atomic rename, so there the version is copied file by file, the
+SavedModel graph after its variables and the push record last: a version counts only
+once its record exists, and a push killed midway is removed by the next one.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from typing import Any, Dict, List, Optional
 
 from tfx import types
 from tfx.dsl.components.base import base_executor
+from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.components.util import model_utils
 from tfx.utils import io_utils, path_utils
@@ -58,7 +65,15 @@ class Executor(base_executor.BaseExecutor):
                                    json.dumps({**record, "destination": destination}))
 
 
+def is_remote(path: str) -> bool:
+    return "://" in path
+
+
 def versions(serving_dir: str) -> List[int]:
+    """Complete versions, oldest first."""
+    if is_remote(serving_dir):
+        return [v for v in _numbered(serving_dir)
+                if fileio.exists(os.path.join(serving_dir, str(v), PUSH_RECORD))]
     if not os.path.isdir(serving_dir):
         return []
     return sorted(int(name) for name in os.listdir(serving_dir) if name.isdigit())
@@ -71,9 +86,9 @@ def latest_version(serving_dir: str) -> Optional[int]:
 
 def read_record(serving_dir: str, version: int) -> dict:
     path = os.path.join(serving_dir, str(version), PUSH_RECORD)
-    if not os.path.exists(path):
+    if not fileio.exists(path):
         return {}
-    with open(path, encoding="utf-8") as handle:
+    with fileio.open(path, "r") as handle:
         return json.load(handle)
 
 
@@ -83,6 +98,8 @@ def publish(model_uri: str, serving_dir: str, record: dict) -> int:
     The version is the push time in seconds (as TFX's Pusher), kept above every existing
     version so that model servers, which load the highest, pick this one up.
     """
+    if is_remote(serving_dir):
+        return _publish_remote(model_uri, serving_dir, record)
     os.makedirs(serving_dir, exist_ok=True)
     remove_stale_staging(serving_dir)
     version = max([int(time.time())] + [v + 1 for v in versions(serving_dir)])
@@ -98,6 +115,54 @@ def publish(model_uri: str, serving_dir: str, record: dict) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return version
+
+
+def _publish_remote(model_uri: str, serving_dir: str, record: dict) -> int:
+    fileio.makedirs(serving_dir)
+    numbered = _numbered(serving_dir)
+    for stale in sorted(set(numbered) - set(versions(serving_dir))):
+        # A push killed before its record was written: never a version, so never served.
+        fileio.rmtree(os.path.join(serving_dir, str(stale)))
+    version = max([int(time.time())] + [v + 1 for v in numbered])
+    destination = os.path.join(serving_dir, str(version))
+    try:
+        for source, target in _copy_plan(model_uri, destination):
+            fileio.makedirs(os.path.dirname(target))
+            fileio.copy(source, target, overwrite=True)
+        io_utils.write_string_file(os.path.join(destination, PUSH_RECORD),
+                                   json.dumps({**record, "version": version}, indent=2))
+    except BaseException:
+        if fileio.exists(destination):
+            fileio.rmtree(destination)
+        raise
+    return version
+
+
+def _numbered(serving_dir: str) -> List[int]:
+    """Every numbered folder, complete or not (object stores list folders as 'name/')."""
+    if not fileio.isdir(serving_dir):
+        return []
+    names = (name.rstrip("/") for name in fileio.listdir(serving_dir))
+    return sorted(int(name) for name in names if name.isdigit())
+
+
+def _copy_plan(model_uri: str, destination: str) -> List[tuple]:
+    """(source, target) files of SavedModel and TFLite, the SavedModel graph last, so a
+    model server polling the folder finds no SavedModel before its variables are there."""
+    plan = _files(path_utils.serving_model_path(model_uri), destination) + _files(
+        os.path.join(model_uri, TFLITE_DIR), os.path.join(destination, TFLITE_SUBDIR))
+    return sorted(plan, key=lambda pair: os.path.basename(pair[0]).startswith("saved_model.pb"))
+
+
+def _files(root: str, target_root: str) -> List[tuple]:
+    found = []
+    for folder, _, names in fileio.walk(root):
+        relative = str(folder)[len(root.rstrip("/")):].strip("/")
+        for name in names:
+            found.append((os.path.join(folder, name),
+                          os.path.join(target_root, relative, name) if relative
+                          else os.path.join(target_root, name)))
+    return found
 
 
 def remove_stale_staging(serving_dir: str) -> None:

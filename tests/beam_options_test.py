@@ -1,0 +1,96 @@
+"""Beam runner options: one function builds the args for every runner, a runner missing
+its options is a config error, and `run --beam-runner` carries the override."""
+
+import pytest
+from tfx.dsl.components.base import executor_spec
+
+from pipeline import beam_options, config as config_lib, local_runner
+from tests.conftest import TAXI_DATA, run_cli, taxi_config
+
+RUNNER_OPTIONS = '''project = "p"
+region = "europe-west4"
+temp_location = "gs://b/tmp"
+flink_master = "flink:8081"
+spark_master_url = "spark://spark:7077"
+environment_type = "LOOPBACK"
+'''
+
+
+def config_with(tmp_path, options: str = RUNNER_OPTIONS, **edits) -> config_lib.Config:
+    path = taxi_config(tmp_path / "beam.toml", TAXI_DATA)
+    text = path.read_text().replace("direct_num_workers = 1\n", "direct_num_workers = 1\n" + options)
+    for old, new in edits.items():
+        assert old in text
+        text = text.replace(old, new)
+    path.write_text(text)
+    return config_lib.load(path)
+
+
+@pytest.mark.parametrize("runner,expected", [
+    ("DirectRunner", ["--runner=DirectRunner", "--direct_running_mode=in_memory",
+                      "--direct_num_workers=1"]),
+    ("DataflowRunner", ["--runner=DataflowRunner", "--project=p", "--region=europe-west4",
+                        "--temp_location=gs://b/tmp"]),
+    ("FlinkRunner", ["--runner=FlinkRunner", "--flink_master=flink:8081",
+                     "--environment_type=LOOPBACK"]),
+    ("SparkRunner", ["--runner=SparkRunner", "--spark_master_url=spark://spark:7077",
+                     "--environment_type=LOOPBACK"]),
+])
+def test_each_runner_gets_only_its_own_options(tmp_path, runner, expected):
+    config = config_with(tmp_path).with_overrides(beam_runner=runner)
+    assert config.beam.pipeline_args() == expected
+
+
+def test_extra_args_come_last(tmp_path):
+    config = config_with(tmp_path, RUNNER_OPTIONS + 'extra_args = ["--max_num_workers=8"]\n')
+    assert config.with_overrides(beam_runner="DataflowRunner").beam.pipeline_args()[-1] == \
+        "--max_num_workers=8"
+
+
+@pytest.mark.parametrize("options,runner,expected", [
+    ('project = "p"\n', "DataflowRunner", "[beam.region] DataflowRunner needs region, temp_location"),
+    ('project = "p"\nregion = "r"\ntemp_location = "/tmp/x"\n', "DataflowRunner",
+     "[beam.temp_location] Dataflow needs a gs:// temp_location"),
+    ("", "SparkRunner", "[beam.spark_master_url] SparkRunner needs one of spark_master_url, job_endpoint"),
+    ('flink_master = "f:8081"\nenvironment_type = "VM"\n', "FlinkRunner",
+     "[beam.environment_type] unknown environment type 'VM'"),
+    ("", "SamzaRunner", "[beam.runner] unknown runner 'SamzaRunner'"),
+])
+def test_a_runner_without_its_options_is_a_config_error(tmp_path, options, runner, expected):
+    with pytest.raises(config_lib.ConfigError) as error:
+        config_with(tmp_path, options, **{'runner = "DirectRunner"': f'runner = "{runner}"'})
+    assert expected in str(error.value)
+    assert str(tmp_path / "beam.toml") in str(error.value)
+
+
+def test_an_option_set_twice_is_refused(tmp_path):
+    with pytest.raises(config_lib.ConfigError, match="--direct_num_workers has its own"):
+        config_with(tmp_path, 'extra_args = ["--direct_num_workers=4"]\n')
+
+
+def test_the_local_pipeline_carries_the_overriding_runner_to_beam_components(tmp_path):
+    config = config_with(tmp_path).with_overrides(beam_runner="FlinkRunner",
+                                                  workspace=tmp_path / "ws")
+    pipeline = local_runner.build(config)
+    beam_nodes = [n for n in pipeline.components
+                  if isinstance(getattr(n, "executor_spec", None), executor_spec.BeamExecutorSpec)]
+    assert len(beam_nodes) >= 4
+    for node in beam_nodes:
+        assert node.executor_spec.beam_pipeline_args[:2] == ["--runner=FlinkRunner",
+                                                             "--flink_master=flink:8081"], node.id
+
+
+def test_run_with_a_runner_missing_its_options_stops_before_running(tmp_path):
+    path = taxi_config(tmp_path / "plain.toml", TAXI_DATA)
+    result = run_cli("run", "--config", str(path), "--workspace", str(tmp_path / "ws"),
+                     "--beam-runner", "DataflowRunner")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: {path}: [beam.project] DataflowRunner needs project, region, temp_location "
+        f"(from --beam-runner)")
+    assert not (tmp_path / "ws").exists()
+
+
+def test_every_runner_is_described():
+    assert set(beam_options.RUNNERS) == {"DirectRunner", "DataflowRunner", "FlinkRunner",
+                                         "SparkRunner"}

@@ -1,4 +1,5 @@
-"""ValidationGate: passes the schema on only when the validated splits have no anomalies.
+"""ValidationGate: passes the schema on only when the validated splits have no anomalies
+(and, when it is given a DriftReport, no feature drifted over its threshold).
 
 ExampleValidator records anomalies but never stops a run. Transform takes its schema
 from this gate's output, so a blocked gate leaves Transform, Trainer, Evaluator and
@@ -6,13 +7,14 @@ Pusher without input on every orchestrator (local or Kubeflow), with no special 
 """
 
 import json
-from typing import Sequence
+from typing import Optional, Sequence
 
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import channel_utils, standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
+from components.drift_check.component import DriftReport
 from components.validation_gate import executor
 
 
@@ -23,6 +25,8 @@ class ValidationGateSpec(types.ComponentSpec):
     INPUTS = {
         executor.SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema),
         executor.ANOMALIES_KEY: ChannelParameter(type=standard_artifacts.ExampleAnomalies),
+        # Wired only when drift blocks training (config [drift] mode = "block").
+        executor.DRIFT_KEY: ChannelParameter(type=DriftReport, optional=True),
     }
     OUTPUTS = {
         executor.VALIDATED_SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema),
@@ -34,7 +38,8 @@ class ValidationGate(base_component.BaseComponent):
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
     def __init__(self, schema: types.BaseChannel, anomalies: types.BaseChannel,
-                 splits: Sequence[str] = ("train", "eval")):
+                 splits: Sequence[str] = ("train", "eval"),
+                 drift: Optional[types.BaseChannel] = None):
         super().__init__(spec=ValidationGateSpec(
-            schema=schema, anomalies=anomalies, splits=json.dumps(list(splits)),
+            schema=schema, anomalies=anomalies, splits=json.dumps(list(splits)), drift=drift,
             validated_schema=channel_utils.as_channel([standard_artifacts.Schema()])))

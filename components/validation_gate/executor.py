@@ -10,10 +10,12 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
 from components import anomalies as anomalies_lib
+from components.drift_check import executor as drift_check
 
 SPLITS_KEY = "splits"
 SCHEMA_KEY = "schema"
 ANOMALIES_KEY = "anomalies"
+DRIFT_KEY = "drift"
 VALIDATED_SCHEMA_KEY = "validated_schema"
 
 
@@ -33,6 +35,8 @@ class Executor(base_executor.BaseExecutor):
            output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
         found = anomalies_lib.read(artifact_utils.get_single_instance(input_dict[ANOMALIES_KEY]),
                                    json.loads(exec_properties[SPLITS_KEY]))
+        for report in input_dict.get(DRIFT_KEY, []):
+            found += drift_check.over_threshold(drift_check.read_report(report))
         if found:
             raise AnomaliesFound(found)
         copy_schema(artifact_utils.get_single_uri(input_dict[SCHEMA_KEY]),

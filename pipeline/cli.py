@@ -19,11 +19,13 @@ import traceback
 import warnings
 from pathlib import Path
 
-from pipeline import config as config_lib
+from pipeline import compile_command, config as config_lib
+from pipeline import drift_commands, lineage_cli
 from pipeline.spans import DataError
 from pipeline.workspace_lock import AlreadyRunning, exclusive
 
 EXIT_OK, EXIT_FINDING, EXIT_INPUT, EXIT_FAILURE = 0, 1, 2, 3
+VALIDATION_NODE = "ValidationGate"
 
 
 class InputError(RuntimeError):
@@ -37,13 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the whole pipeline with the local Beam runner")
-    run.add_argument("--config", type=Path, default=config_lib.DEFAULT_CONFIG)
-    run.add_argument("--data-root", type=Path, help="folder of span-N/ folders of CSV files")
-    run.add_argument("--span", type=int, help="span to ingest (default: the latest)")
-    run.add_argument("--workspace", type=Path,
-                     help="where metadata, artifacts and pushed models live (default ./workspace)")
-    run.add_argument("--format", choices=("text", "json"), default="text")
-    run.set_defaults(handler=run_command)
+    add_run_arguments(run)
+    run.set_defaults(handler=run_command, until=None)
+
+    validate = commands.add_parser("validate", help="ingest and validate a span only (up to "
+                                   "the ValidationGate): check new data without training")
+    add_run_arguments(validate)
+    validate.set_defaults(handler=run_command, until=VALIDATION_NODE)
+
+    check = commands.add_parser("check", help="check the workspace's metadata store: every "
+                                "LIVE artifact's files exist, no execution left RUNNING")
+    check.add_argument("--config", type=Path, default=config_lib.DEFAULT_CONFIG)
+    check.add_argument("--workspace", type=Path)
+    check.set_defaults(handler=check_command)
 
     schema = commands.add_parser("schema", help="draft a schema (with TRAINING and SERVING "
                                  "environments) for a new dataset, to curate and check in")
@@ -57,7 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
                        default=Path(__file__).resolve().parent.parent / "data" / "taxi")
     spans.add_argument("--spans", type=int, default=3)
     spans.set_defaults(handler=bundled_data_command)
+    compile_command.register(commands)
+    lineage_cli.register(commands)
+    drift_commands.register(commands)
     return parser
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options `run` and `validate` share: what to run on, and where."""
+    parser.add_argument("--config", type=Path, default=config_lib.DEFAULT_CONFIG)
+    parser.add_argument("--data-root", type=Path, help="folder of span-N/ folders of CSV files")
+    parser.add_argument("--span", type=int, help="span to ingest (default: the latest)")
+    parser.add_argument("--workspace", type=Path,
+                        help="where metadata, artifacts and pushed models live (default ./workspace)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--beam-runner", help="override [beam] runner (DirectRunner, "
+                        "DataflowRunner, FlinkRunner, SparkRunner); options come from [beam]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     quiet_logs(args.verbose)
     try:
         return args.handler(args)
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return EXIT_OK
     except (config_lib.ConfigError, DataError, AlreadyRunning, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -78,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     config = config_lib.load(args.config).with_overrides(
-        data_root=args.data_root, span=args.span, workspace=args.workspace)
+        data_root=args.data_root, span=args.span, workspace=args.workspace,
+        beam_runner=args.beam_runner)
     from components.validation_gate.executor import AnomaliesFound
     from pipeline import local_runner, metadata_store, run_summary
 
@@ -86,7 +113,7 @@ def run_command(args: argparse.Namespace) -> int:
         started = time.time()
         failure = None
         try:
-            local_runner.run(config)
+            local_runner.run(config, until=args.until)
         except AnomaliesFound as error:
             failure = error
         except Exception as error:  # noqa: BLE001  (reported below, after the summary)
@@ -114,6 +141,20 @@ def run_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_command(args: argparse.Namespace) -> int:
+    config = config_lib.load(args.config).with_overrides(workspace=args.workspace)
+    if config.metadata.backend == "sqlite" and not config.metadata_path.exists():
+        raise config_lib.ConfigError(f"{config.metadata_path}: no metadata store in this workspace")
+    from pipeline import metadata_health, metadata_store
+
+    with exclusive(config.workspace):
+        problems = metadata_health.check(metadata_store.open_store(config))
+    for problem in problems:
+        print(problem)
+    print(f"metadata check: {len(problems)} problem(s)")
+    return EXIT_FINDING if problems else EXIT_OK
+
+
 def schema_command(args: argparse.Namespace) -> int:
     from pipeline import schema_tool
 
@@ -132,8 +173,9 @@ def bundled_data_command(args: argparse.Namespace) -> int:
 
 
 def _first_line(error: BaseException) -> str:
+    """The message a user needs, without Beam's "[while running 'step']" suffix."""
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
+    return re.sub(r" \[while running '[^']*'\]$", "", text.splitlines()[0])
 
 
 class _Progress(logging.Handler):
@@ -156,18 +198,18 @@ def quiet_logs(verbose: bool) -> None:
     if verbose:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GLOG_minloglevel", "3")  # ML Metadata's C++ connection logs
     warnings.filterwarnings("ignore")
     from absl import logging as absl_logging
 
     absl_logging.set_verbosity(absl_logging.INFO)
-    absl_logging.get_absl_handler().setLevel(logging.ERROR)
-    logging.getLogger().setLevel(logging.ERROR)
+    # The CLI reports failures itself, in one line; library error logs would repeat them
+    # with stack traces.
+    absl_logging.get_absl_handler().setLevel(logging.CRITICAL)
+    logging.getLogger().setLevel(logging.CRITICAL)
     for name in ("tensorflow", "apache_beam", "root"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     absl_logger = logging.getLogger("absl")
     absl_logger.setLevel(logging.INFO)
     absl_logger.propagate = False
     absl_logger.addHandler(_Progress())
-    errors = logging.StreamHandler(sys.stderr)
-    errors.setLevel(logging.ERROR)
-    absl_logger.addHandler(errors)

@@ -20,6 +20,7 @@ from components.features import (BUCKETIZED, CATEGORICAL, ENCODINGS, KINDS, Feat
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "taxi.toml"
 DEFAULT_WORKSPACE = Path("workspace")
+METADATA_BACKENDS = ("sqlite", "mysql", "postgresql")
 
 
 class ConfigError(ValueError):
@@ -62,22 +63,91 @@ class Beam:
     runner: str = "DirectRunner"
     direct_running_mode: str = "in_memory"
     direct_num_workers: int = 1
+    # DataflowRunner (see pipeline/beam_options.py for which runner reads which key).
+    project: Optional[str] = None
+    region: Optional[str] = None
+    temp_location: Optional[str] = None
+    service_account_email: Optional[str] = None
+    sdk_container_image: Optional[str] = None
+    # FlinkRunner and SparkRunner (portable runners).
+    flink_master: Optional[str] = None
+    spark_master_url: Optional[str] = None
+    job_endpoint: Optional[str] = None
+    environment_type: Optional[str] = None
+    environment_config: Optional[str] = None
+    parallelism: Optional[int] = None
     extra_args: tuple[str, ...] = ()
 
     def pipeline_args(self) -> list[str]:
-        args = [f"--runner={self.runner}"]
-        if self.runner == "DirectRunner":
-            args += [f"--direct_running_mode={self.direct_running_mode}",
-                     f"--direct_num_workers={self.direct_num_workers}"]
-        return args + list(self.extra_args)
+        """The Beam args of every runner (local and Kubeflow): one function for both."""
+        from pipeline import beam_options
+
+        return beam_options.pipeline_args(self)
+
+
+@dataclass(frozen=True)
+class Kubeflow:
+    """Where the compiled Kubeflow pipeline reads and writes: URIs valid in the cluster.
+
+    Metadata is the cluster's own (KFP's or Vertex ML Metadata), so there is no key for it.
+    `schema` defaults to the config's schema inside the image (see kubeflow_runner).
+    """
+
+    pipeline_root: str
+    data_root: str
+    serving_dir: str
+    schema: Optional[str] = None
+    image: Optional[str] = None
 
 
 @dataclass(frozen=True)
 class Metadata:
-    """Where ML Metadata lives; SQLite paths are relative to the workspace."""
+    """Where ML Metadata lives; SQLite paths are relative to the workspace.
+
+    backend = sqlite | mysql | postgresql. A database server is named by host, port,
+    database and user; its password is read from the environment variable named by
+    password_env, so the config file can be checked in.
+    """
 
     backend: str = "sqlite"
     path: str = "metadata.sqlite"
+    host: str = "127.0.0.1"
+    port: Optional[int] = None
+    database: str = "mlmd"
+    user: str = ""
+    password_env: str = ""
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """Personal columns: dropped, or replaced by a keyed hash, at ingestion, before any
+    statistics; the key comes from the environment variable `key_env`, never a file."""
+
+    drop: tuple[str, ...] = ()
+    pseudonymize: tuple[str, ...] = ()
+    key_env: str = "CONVEYOR_PSEUDONYM_KEY"
+
+
+DRIFT_MODES = ("warn", "block")
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Drift between spans (and train/serving skew): when it is over threshold, `warn`
+    reports it, `block` also stops training. Thresholds: Jensen-Shannon divergence for
+    numeric/bucketized features, L-infinity distance for categorical ones; `thresholds`
+    holds per-feature overrides ([drift.thresholds] fare = 0.05). A comparator written in
+    the curated schema for a feature wins over both (components/drift.py)."""
+
+    mode: str = "warn"
+    numeric_threshold: float = 0.1
+    categorical_threshold: float = 0.1
+    thresholds: tuple[tuple[str, float], ...] = ()
+
+    def thresholds_dict(self) -> dict:
+        """The plain form components.drift.Thresholds.from_dict reads."""
+        return {"numeric": self.numeric_threshold, "categorical": self.categorical_threshold,
+                "per_feature": dict(self.thresholds)}
 
 
 @dataclass(frozen=True)
@@ -93,6 +163,9 @@ class Config:
     evaluation: Evaluation = field(default_factory=Evaluation)
     beam: Beam = field(default_factory=Beam)
     metadata: Metadata = field(default_factory=Metadata)
+    kubeflow: Optional[Kubeflow] = None
+    privacy: Privacy = field(default_factory=Privacy)
+    drift: Drift = field(default_factory=Drift)
 
     @property
     def pipeline_root(self) -> Path:
@@ -107,8 +180,13 @@ class Config:
         return self.workspace / self.metadata.path
 
     def with_overrides(self, *, data_root: Optional[Path] = None, span: Optional[int] = None,
-                       workspace: Optional[Path] = None) -> "Config":
+                       workspace: Optional[Path] = None,
+                       beam_runner: Optional[str] = None) -> "Config":
         changes: dict[str, Any] = {}
+        if beam_runner is not None:
+            beam = dataclasses.replace(self.beam, runner=beam_runner)
+            _check_beam(beam, _Where(self.source, "beam"), given="--beam-runner")
+            changes["beam"] = beam
         if data_root is not None:
             changes["data_root"] = Path(data_root).resolve()
         if span is not None:
@@ -133,7 +211,7 @@ def load(path: Path | str = DEFAULT_CONFIG) -> Config:
 def _parse(raw: Mapping[str, Any], source: Path) -> Config:
     where = _Where(source)
     _check_keys(raw, {"pipeline", "label", "features", "training", "evaluation", "beam",
-                      "metadata"}, where, required={"pipeline", "label", "features"})
+                      "metadata", "privacy", "kubeflow", "drift"}, where, required={"pipeline", "label", "features"})
     pipeline = raw["pipeline"]
     _check_keys(pipeline, {"name", "data_root", "schema", "workspace", "span"},
                 where.key("pipeline"), required={"name", "data_root", "schema"})
@@ -163,6 +241,20 @@ def _parse(raw: Mapping[str, Any], source: Path) -> Config:
         raise ConfigError(where.key("evaluation.slices").say(
             f"slice on a column that is not a feature: {', '.join(unknown_slices)}"))
 
+    metadata = _build(Metadata, raw.get("metadata", {}), where.key("metadata"))
+    if metadata.backend not in METADATA_BACKENDS:
+        raise ConfigError(where.key("metadata.backend").say(
+            f"unknown backend '{metadata.backend}' (expected one of {', '.join(METADATA_BACKENDS)})"))
+
+    privacy = _build(Privacy, raw.get("privacy", {}), where.key("privacy"))
+    if label.name in privacy.drop + privacy.pseudonymize:
+        raise ConfigError(where.key("privacy").say(f"the label '{label.name}' cannot "
+                                                   f"be a personal column"))
+    dropped_features = sorted(set(privacy.drop) & set(names))
+    if dropped_features:
+        raise ConfigError(where.key("privacy.drop").say(
+            f"dropped column(s) are also features: {', '.join(dropped_features)}"))
+
     workspace = pipeline.get("workspace")
     return Config(
         name=_typed(pipeline["name"], str, where.key("pipeline.name")),
@@ -173,10 +265,31 @@ def _parse(raw: Mapping[str, Any], source: Path) -> Config:
         features=FeatureSet(label=label, features=features),
         training=_build(Training, raw.get("training", {}), where.key("training")),
         evaluation=evaluation,
-        beam=_build(Beam, raw.get("beam", {}), where.key("beam")),
-        metadata=_build(Metadata, raw.get("metadata", {}), where.key("metadata")),
+        beam=_check_beam(_build(Beam, raw.get("beam", {}), where.key("beam")), where.key("beam")),
+        kubeflow=_build_kubeflow(raw.get("kubeflow"), where.key("kubeflow")),
+        metadata=metadata,
+        privacy=privacy,
+        drift=_build_drift(raw.get("drift", {}), names, where.key("drift")),
         source=source,
     )
+
+
+def _build_drift(section: Any, names: list[str], where: "_Where") -> Drift:
+    section = dict(section) if isinstance(section, Mapping) else section
+    overrides = section.pop("thresholds", {}) if isinstance(section, dict) else {}
+    drift = _build(Drift, section, where)
+    if drift.mode not in DRIFT_MODES:
+        raise ConfigError(where.key("mode").say(
+            f"unknown mode '{drift.mode}' (expected one of {', '.join(DRIFT_MODES)})"))
+    _check_keys(overrides, set(names), where.key("thresholds"))
+    per_feature = tuple((name, _typed(value, float, where.key(f"thresholds.{name}")))
+                        for name, value in sorted(overrides.items()))
+    for key, value in [("numeric_threshold", drift.numeric_threshold),
+                       ("categorical_threshold", drift.categorical_threshold),
+                       *((f"thresholds.{n}", v) for n, v in per_feature)]:
+        if not 0 < value <= 1:
+            raise ConfigError(where.key(key).say(f"must be in (0, 1], got {value}"))
+    return dataclasses.replace(drift, thresholds=per_feature)
 
 
 def _build_feature(item: Any, where: "_Where") -> Feature:
@@ -194,6 +307,33 @@ def _build_feature(item: Any, where: "_Where") -> Feature:
     if feature.kind == BUCKETIZED and feature.buckets < 2:
         raise ConfigError(where.key("buckets").say(f"feature '{feature.name}': at least 2 buckets"))
     return feature
+
+
+REMOTE_SCHEMES = ("gs://", "s3://", "hdfs://")
+
+
+def _check_beam(beam: Beam, where: "_Where", given: str = "") -> Beam:
+    from pipeline import beam_options
+
+    for key, message in beam_options.problems(beam):
+        raise ConfigError(where.key(key).say(f"{message} (from {given})" if given else message))
+    return beam
+
+
+def _build_kubeflow(section: Any, where: "_Where") -> Optional[Kubeflow]:
+    """Cluster locations must be URIs every pod can reach, never a path on this machine."""
+    if section is None:
+        return None
+    kubeflow = _build(Kubeflow, section, where)
+    for key in ("pipeline_root", "data_root", "serving_dir"):
+        value = getattr(kubeflow, key)
+        if not value.startswith(REMOTE_SCHEMES):
+            raise ConfigError(where.key(key).say(
+                f"'{value}' is not reachable from the cluster: use a "
+                f"{', '.join(s[:-3] for s in REMOTE_SCHEMES)} URI (e.g. gs://bucket/path)"))
+    if kubeflow.image is not None and not kubeflow.image.strip():
+        raise ConfigError(where.key("image").say("is empty"))
+    return kubeflow
 
 
 class _Where:

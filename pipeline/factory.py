@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -19,7 +21,12 @@ from typing import Optional
 import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
+from tfx.components import FileBasedExampleGen
+from tfx.dsl.components.base import executor_spec
 
+from components.csv_ingest import executor as csv_ingest
+from components import drift as drift_lib
+from components.drift_check.component import DriftCheck
 from components.validation_gate.component import ValidationGate
 from components.versioned_pusher.component import VersionedPusher
 from pipeline.config import Config, MetricThreshold
@@ -47,11 +54,18 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
     features = config.features
     code = components_fingerprint()
 
-    example_gen = tfx.components.CsvExampleGen(
+    # TFX's file-based ExampleGen (spans, splits, the Examples artifact) with Conveyor's CSV
+    # reader: schema-typed Arrow parsing, errors naming file/row/column, personal columns
+    # dropped or pseudonymized before anything is written.
+    example_gen = FileBasedExampleGen(
         input_base=locations.data_root,
         input_config=tfx.proto.Input(splits=[
             tfx.proto.Input.Split(name="single_split", pattern=SPAN_PATTERN)]),
-        range_config=_span_range(config.span))
+        range_config=_span_range(config.span),
+        custom_config={"schema_file": locations.schema_file,
+                       "personal": personal_settings(config), "code": code},
+        custom_executor_spec=executor_spec.BeamExecutorSpec(csv_ingest.Executor),
+    ).with_id("CsvExampleGen")
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     # The inferred schema is a first look for whoever curates schema/; runs use the curated one.
     inferred_schema = tfx.components.SchemaGen(
@@ -60,9 +74,15 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"],
         schema=curated_schema.outputs["schema"])
+    drift_check = DriftCheck(examples=example_gen.outputs["examples"],
+                             schema=curated_schema.outputs["schema"],
+                             data_root=locations.data_root, features=drift_features(config),
+                             thresholds=config.drift.thresholds_dict())
     gate = ValidationGate(schema=curated_schema.outputs["schema"],
                           anomalies=example_validator.outputs["anomalies"],
-                          splits=GATED_SPLITS)
+                          splits=GATED_SPLITS,
+                          drift=(drift_check.outputs["drift"] if config.drift.mode == "block"
+                                 else None))
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=gate.outputs["validated_schema"],
@@ -94,7 +114,7 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         pipeline_name=config.name,
         pipeline_root=locations.pipeline_root,
         components=[example_gen, statistics_gen, inferred_schema, curated_schema,
-                    example_validator, gate, transform, trainer, baseline, evaluator, pusher],
+                    example_validator, drift_check, gate, transform, trainer, baseline, evaluator, pusher],
         enable_cache=True,
         metadata_connection_config=metadata_connection,
         beam_pipeline_args=beam_args)
@@ -130,6 +150,27 @@ def _metric(metric: MetricThreshold) -> tfma.MetricConfig:
     # dozen rows is too noisy to block a model on.
     return tfma.MetricConfig(class_name=metric.name, per_slice_thresholds=[
         tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)])
+
+
+def drift_features(config: Config) -> dict[str, str]:
+    """Features DriftCheck compares, by kind. It reads the raw span files, so personal
+    columns (dropped or pseudonymized at ingestion) are left out of its statistics."""
+    personal = set(config.privacy.drop) | set(config.privacy.pseudonymize)
+    return {name: kind for name, kind in drift_lib.feature_kinds(config.features).items()
+            if name not in personal}
+
+
+def personal_settings(config: Config) -> dict:
+    """What ingestion needs to know of personal columns. The key itself stays in the
+    environment; only a fingerprint of it is recorded, so a new key re-ingests."""
+    privacy = config.privacy
+    settings = {"drop": list(privacy.drop), "pseudonymize": list(privacy.pseudonymize),
+                "key_env": privacy.key_env}
+    key = os.environ.get(privacy.key_env)
+    if privacy.pseudonymize and key:
+        settings["key_id"] = hmac.new(key.encode(), b"conveyor-key-id",
+                                      hashlib.sha256).hexdigest()[:12]
+    return settings
 
 
 def _span_range(span: Optional[int]) -> Optional[tfx.proto.RangeConfig]:

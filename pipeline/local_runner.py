@@ -4,10 +4,13 @@ and ML Metadata in SQLite under the workspace."""
 from __future__ import annotations
 
 import datetime
+import os
+from typing import Optional
 
 from tfx import v1 as tfx
+from tfx.orchestration import pipeline as pipeline_lib
 
-from pipeline import factory, metadata_store
+from pipeline import factory, metadata_health, metadata_store
 from pipeline.config import Config, ConfigError
 from pipeline.spans import check_columns, select_span
 
@@ -23,17 +26,31 @@ def preflight(config: Config) -> int:
     if not config.schema.is_file():
         raise ConfigError(f"{config.source}: [pipeline.schema] schema file {config.schema} "
                           f"does not exist")
+    privacy = config.privacy
+    if privacy.pseudonymize and not os.environ.get(privacy.key_env):
+        raise ConfigError(f"{config.source}: [privacy] personal columns "
+                          f"{', '.join(privacy.pseudonymize)} are pseudonymized with a key from "
+                          f"the environment variable {privacy.key_env}, which is not set")
     span = select_span(config.data_root, config.span)
     check_columns(span, config.features)
     return span.number
 
 
-def run(config: Config) -> datetime.datetime:
-    """Runs the whole pipeline; returns the time it started (to find the run in MLMD)."""
+def build(config: Config) -> tfx.dsl.Pipeline:
+    """The factory's pipeline with local folders, the workspace's metadata and the
+    config's Beam runner (which `run --beam-runner` overrides)."""
+    return factory.create_pipeline(config, locations(config), config.beam.pipeline_args(),
+                                   metadata_store.connection_config(config))
+
+
+def run(config: Config, until: Optional[str] = None) -> datetime.datetime:
+    """Runs the pipeline (up to and including the node `until`, if given); returns the
+    time it started (to find the run in MLMD). Call with the workspace lock held."""
     preflight(config)
     config.workspace.mkdir(parents=True, exist_ok=True)
-    pipeline = factory.create_pipeline(config, locations(config), config.beam.pipeline_args(),
-                                       metadata_store.connection_config(config))
+    metadata_health.recover_interrupted(metadata_store.open_store(config))
+    pipeline = build(config)
     started = datetime.datetime.now()
-    tfx.orchestration.LocalDagRunner().run(pipeline)
+    options = pipeline_lib.RunOptions(to_nodes=[until]) if until else None
+    tfx.orchestration.LocalDagRunner().run(pipeline, run_options=options)
     return started

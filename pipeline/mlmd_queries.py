@@ -53,13 +53,37 @@ def run_executions(store: metadata_store.MetadataStore,
     """The run's executions in the order they started, each named by its component id."""
     executions = sorted(store.get_executions_by_context(run.id),
                         key=lambda e: (e.create_time_since_epoch, e.id))
-    found = []
-    for execution in executions:
-        nodes = [c for c in store.get_contexts_by_execution(execution.id) if c.type == NODE]
-        node = nodes[0].name.split(".", 1)[-1] if nodes else execution.type
-        found.append(NodeExecution(node, _STATES.get(execution.last_known_state, "unknown"),
-                                   execution))
-    return found
+    return [NodeExecution(node_of(store, execution), state_of(execution), execution)
+            for execution in executions]
+
+
+def pipeline_runs(store: metadata_store.MetadataStore,
+                  pipeline_name: str) -> list[metadata_store_pb2.Context]:
+    """Every run context of the pipeline, oldest first."""
+    pipeline = store.get_context_by_type_and_name("pipeline", pipeline_name)
+    if pipeline is None:
+        return []
+    runs = [c for c in store.get_children_contexts_by_context(pipeline.id)
+            if c.type == PIPELINE_RUN]
+    return sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))
+
+
+def node_of(store: metadata_store.MetadataStore,
+            execution: metadata_store_pb2.Execution) -> str:
+    """The component id of an execution (e.g. "Trainer"), from its node context."""
+    nodes = [c for c in store.get_contexts_by_execution(execution.id) if c.type == NODE]
+    return nodes[0].name.split(".", 1)[-1] if nodes else execution.type
+
+
+def run_of(store: metadata_store.MetadataStore,
+           execution: metadata_store_pb2.Execution) -> str:
+    """The run id (the pipeline_run context's name) an execution belongs to."""
+    runs = [c for c in store.get_contexts_by_execution(execution.id) if c.type == PIPELINE_RUN]
+    return runs[0].name if runs else ""
+
+
+def state_of(execution: metadata_store_pb2.Execution) -> str:
+    return _STATES.get(execution.last_known_state, "unknown")
 
 
 def outputs(store: metadata_store.MetadataStore,
@@ -98,4 +122,12 @@ def int_property(artifact: Artifact, name: str) -> int | None:
     for table in (mlmd.properties, mlmd.custom_properties):
         if name in table:
             return table[name].int_value
+    return None
+
+
+def string_property(node, name: str) -> str | None:
+    """A string property of an MLMD artifact or execution proto (typed or custom)."""
+    for table in (node.properties, node.custom_properties):
+        if name in table:
+            return table[name].string_value
     return None

@@ -16,6 +16,7 @@ import tensorflow_data_validation as tfdv
 import tensorflow_model_analysis as tfma
 from ml_metadata import metadata_store
 from tfx.types import artifact_utils
+from tfx.utils import io_utils
 
 from components import anomalies as anomalies_lib
 from components.tflite_export import SIDECAR_FILE, TFLITE_FILE
@@ -40,6 +41,8 @@ class RunSummary:
     saved_model: Optional[str] = None
     tflite_model: Optional[str] = None
     tflite_parity: dict = field(default_factory=dict)
+    unseen_categories: dict[str, list[str]] = field(default_factory=dict)
+    drift: Optional[dict] = None  # DriftCheck's report.json (components/drift_check)
 
     def state_of(self, node: str) -> Optional[str]:
         return dict(self.components).get(node)
@@ -58,13 +61,46 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str,
     if run is None or (since is not None and run.create_time_since_epoch < since * 1000 - 1000):
         return None
     summary = RunSummary(run_id=run.name)
+    outputs_by_node = {}
     for item in mlmd_queries.run_executions(store, run):
         summary.components.append((item.node, item.state))
-        outputs = mlmd_queries.outputs(store, item.execution)
+        outputs = outputs_by_node[item.node] = mlmd_queries.outputs(store, item.execution)
         reader = _READERS.get(item.node)
         if reader and outputs:
             reader(summary, outputs)
+    statistics = outputs_by_node.get("StatisticsGen", {}).get("statistics")
+    schema = outputs_by_node.get("ImportSchemaGen", {}).get("schema")
+    if statistics and schema:
+        summary.unseen_categories = unseen_categories(statistics[0], schema[0])
     return summary
+
+
+def unseen_categories(statistics, schema_artifact) -> dict[str, list[str]]:
+    """Values of string features outside the curated schema's domain, per feature.
+
+    ExampleValidator tolerates them below the domain's min_domain_mass and the model maps
+    them to OOV buckets; they are still worth a line in the summary, since a new value
+    that grows is the first sign of a changed upstream system.
+    """
+    schema = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(schema_artifact.uri))
+    domains = {d.name: set(d.value) for d in schema.string_domain}
+    wanted = {f.name: domains.get(f.domain) for f in schema.feature if f.domain in domains}
+    wanted.update({f.name: set(f.string_domain.value) for f in schema.feature
+                   if f.HasField("string_domain")})
+    unseen: dict[str, set[str]] = {}
+    for split in artifact_utils.decode_split_names(statistics.split_names):
+        path = os.path.join(artifact_utils.get_split_uri([statistics], split), STATS_FILE)
+        for dataset in tfdv.load_stats_binary(path).datasets:
+            for feature in dataset.features:
+                name = feature.path.step[0] if feature.path.step else feature.name
+                if name not in wanted or not feature.HasField("string_stats"):
+                    continue
+                values = {b.label for b in feature.string_stats.rank_histogram.buckets}
+                values |= {v.value for v in feature.string_stats.top_values}
+                new = values - wanted[name]
+                if new:
+                    unseen.setdefault(name, set()).update(new)
+    return {name: sorted(values) for name, values in sorted(unseen.items())}
 
 
 def _examples(summary: RunSummary, outputs) -> None:
@@ -75,10 +111,17 @@ def _examples(summary: RunSummary, outputs) -> None:
 
 def _statistics(summary: RunSummary, outputs) -> None:
     for artifact in outputs.get("statistics", []):
-        for split in artifact_utils.decode_split_names(artifact.split_names):
-            path = os.path.join(artifact_utils.get_split_uri([artifact], split), STATS_FILE)
-            stats = tfdv.load_stats_binary(path)
-            summary.rows[split] = int(sum(d.num_examples for d in stats.datasets))
+        summary.rows.update(rows_per_split(artifact))
+
+
+def rows_per_split(statistics) -> dict[str, int]:
+    """Examples per split of a StatisticsGen output artifact (also used by lineage)."""
+    rows = {}
+    for split in artifact_utils.decode_split_names(statistics.split_names):
+        path = os.path.join(artifact_utils.get_split_uri([statistics], split), STATS_FILE)
+        stats = tfdv.load_stats_binary(path)
+        rows[split] = int(sum(d.num_examples for d in stats.datasets))
+    return rows
 
 
 def _anomalies(summary: RunSummary, outputs) -> None:
@@ -88,17 +131,24 @@ def _anomalies(summary: RunSummary, outputs) -> None:
 
 def _evaluation(summary: RunSummary, outputs) -> None:
     for artifact in outputs.get("evaluation", []):
-        result = tfma.load_eval_result(artifact.uri)
-        overall = next((m for key, m in result.slicing_metrics if key == ()), {})
-        for by_sub_key in overall.values():
-            for values in by_sub_key.values():
-                for name, value in values.items():
-                    if "doubleValue" in value:
-                        summary.metrics[name] = float(value["doubleValue"])
+        summary.metrics.update(overall_metrics(artifact.uri))
         validation = tfma.load_validation_result(artifact.uri)
         summary.failed_thresholds = failed_thresholds(validation)
     for artifact in outputs.get("blessing", []):
         summary.blessed = bool(artifact.get_int_custom_property("blessed"))
+
+
+def overall_metrics(evaluation_uri: str) -> dict[str, float]:
+    """The overall-slice metrics of an Evaluator output (also used by lineage)."""
+    metrics = {}
+    result = tfma.load_eval_result(evaluation_uri)
+    overall = next((m for key, m in result.slicing_metrics if key == ()), {})
+    for by_sub_key in overall.values():
+        for values in by_sub_key.values():
+            for name, value in values.items():
+                if "doubleValue" in value:
+                    metrics[name] = float(value["doubleValue"])
+    return metrics
 
 
 def failed_thresholds(validation) -> list[str]:
@@ -148,12 +198,35 @@ def _pushed(summary: RunSummary, outputs) -> None:
                     summary.tflite_parity = json.load(handle).get("parity", {})
 
 
+def _drift(summary: RunSummary, outputs) -> None:
+    from components.drift_check.executor import read_report
+
+    for artifact in outputs.get("drift", []):
+        summary.drift = read_report(artifact)
+
+
+def _drift_lines(report: Optional[dict]) -> list[str]:
+    if report is None:
+        return []
+    if not report.get("computed"):
+        return [f"Drift: not computed ({report.get('reason', 'no previous span')})"]
+    over = [f for f in report["features"] if f["verdict"] != "ok"]
+    head = f"Drift {report['current']} vs {report['baseline']}: "
+    if not over:
+        return [head + f"none over threshold ({len(report['features'])} features)"]
+    return [head + f"{len(over)} feature(s) over threshold"] + [
+        f"  {f['feature']}: {f['metric']} "
+        f"{'n/a' if f['value'] is None else format(f['value'], '.4f')} > {f['threshold']}"
+        for f in over]
+
+
 _READERS = {
     "CsvExampleGen": _examples,
     "StatisticsGen": _statistics,
     "ExampleValidator": _anomalies,
     "Evaluator": _evaluation,
     "VersionedPusher": _pushed,
+    "DriftCheck": _drift,
 }
 
 
@@ -167,8 +240,12 @@ def render_text(summary: RunSummary) -> str:
     if summary.anomalies:
         lines.append(f"Anomalies ({len(summary.anomalies)}):")
         lines += [f"  {a}" for a in summary.anomalies]
-    else:
+    elif summary.state_of("ExampleValidator") in ("executed", "cached"):
         lines.append("Anomalies: none")
+    for name, values in summary.unseen_categories.items():
+        shown = ", ".join(repr(v) for v in values[:5]) + (" ..." if len(values) > 5 else "")
+        lines.append(f"Unseen categories of {name} (tolerated, mapped to OOV buckets): {shown}")
+    lines += _drift_lines(summary.drift)
     if summary.metrics:
         lines.append("Evaluation (overall): " + ", ".join(
             f"{name} {value:.4f}" for name, value in sorted(summary.metrics.items())))

@@ -5,6 +5,11 @@ set -euo pipefail
 
 # One entry per line, "command:package": the command it provides, then the Debian package.
 REQUIRED=(
+  dot:graphviz                 # lineage --format dot, rendered to SVG in tests
+  pg_ctlcluster:postgresql     # ML Metadata on a real server (server binaries live in
+                               # /usr/lib/postgresql/<v>/bin, off PATH)
+  mariadbd:mariadb-server      # ML Metadata on MySQL (MariaDB), the other server backend
+  chromium:chromium            # the HTML drift report, rendered headless in tests
 )
 
 missing=()

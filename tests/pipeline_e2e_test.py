@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 ROWS_PER_SPAN = 2000
 ALL_NODES = {"CsvExampleGen", "StatisticsGen", "SchemaGen", "ImportSchemaGen",
-             "ExampleValidator", "ValidationGate", "Transform", "Trainer",
+             "ExampleValidator", "DriftCheck", "ValidationGate", "Transform", "Trainer",
              "latest_blessed_model_resolver", "Evaluator", "VersionedPusher"}
 UPSTREAM_OF_EVALUATOR = ALL_NODES - {"latest_blessed_model_resolver", "Evaluator",
                                      "VersionedPusher"}
@@ -161,32 +161,55 @@ def test_second_run_is_cached_up_to_the_evaluator_and_pushes_nothing_new(runs):
     assert "model already serving" in second.stdout
 
 
-def test_an_anomalous_span_stops_before_training_and_pushes_nothing(runs, tmp_path):
-    served = runs.serving_versions()
-    served_files = sorted(p.relative_to(runs.config.serving_dir)
-                          for p in runs.config.serving_dir.rglob("*"))
-    span = runs.data / "span-4"
+def add_span(runs: Runs, number: int, column: str, bad_value: str, every: int = 50) -> Path:
+    """A copy of span 3 with `bad_value` in `column` on every `every`-th row."""
+    span = runs.data / f"span-{number}"
     span.mkdir()
     lines = (runs.data / "span-3" / "data.csv").read_text().splitlines()
     header = lines[0].split(",")
-    fare = header.index("fare")
+    index = header.index(column)
     rows = []
-    for index, line in enumerate(lines[1:]):
+    for number_, line in enumerate(lines[1:]):
         cells = line.split(",")
-        if index % 50 == 0 and len(cells) == len(header):
-            cells[fare] = "twelve dollars"
+        if number_ % every == 0 and len(cells) == len(header):
+            cells[index] = bad_value
         rows.append(",".join(cells))
     (span / "data.csv").write_text("\n".join([lines[0], *rows]) + "\n")
+    return span
+
+
+def serving_state(runs: Runs):
+    return runs.serving_versions(), sorted(p.relative_to(runs.config.serving_dir)
+                                           for p in runs.config.serving_dir.rglob("*"))
+
+
+def test_a_string_in_a_numeric_column_stops_ingestion_naming_file_line_and_column(runs):
+    before = serving_state(runs)
+    span = add_span(runs, 4, "fare", "twelve dollars")
+    try:
+        result = runs.run()
+    finally:
+        shutil.rmtree(span)
+    assert result.returncode == 2, result.stderr[-3000:]
+    error = result.stderr.strip().splitlines()[-1]
+    assert "run failed in CsvExampleGen" in error
+    assert "span-4/data.csv: line 2: column 'fare': 'twelve dollars' is not a number" in error
+    assert "Traceback" not in result.stderr
+    assert set(runs.states()) == {"CsvExampleGen"}  # nothing ran after ingestion failed
+    assert serving_state(runs) == before
+
+
+def test_an_anomalous_span_stops_before_training_and_pushes_nothing(runs):
+    before = serving_state(runs)
+    span = add_span(runs, 4, "trip_miles", "99999")  # far outside the schema's domain
     try:
         result = runs.run()
     finally:
         shutil.rmtree(span)
     assert result.returncode == 1, result.stderr[-3000:]
-    assert "] fare: " in result.stdout and "Anomalies (" in result.stdout
-    assert "training stopped" in result.stderr or "nothing was trained" in result.stderr
+    assert "] trip_miles: " in result.stdout and "Anomalies (" in result.stdout
+    assert "nothing was trained or pushed" in result.stderr
     states = runs.states()
     assert states["ValidationGate"] == "failed"
     assert not {"Transform", "Trainer", "Evaluator", "VersionedPusher"} & set(states)
-    assert runs.serving_versions() == served
-    assert sorted(p.relative_to(runs.config.serving_dir)
-                  for p in runs.config.serving_dir.rglob("*")) == served_files
+    assert serving_state(runs) == before

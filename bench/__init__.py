@@ -1,0 +1,1 @@
+"""Conveyor against the stock TFX Chicago taxi example, side by side (see docs/BENCHMARKS.md)."""

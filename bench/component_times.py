@@ -1,0 +1,64 @@
+"""Per-component wall time of a pipeline's latest run, as ML Metadata recorded it.
+
+Each execution's time is last_update_time − create_time: from the moment the
+orchestrator registered it to the moment it published its outputs (or was found
+cached). The examples artifact's split URIs, read from the same store, feed the model
+measurements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from pipeline import mlmd_queries
+
+
+@dataclass(frozen=True)
+class ComponentTime:
+    node: str
+    state: str
+    seconds: float
+
+
+def open_sqlite(path: Path) -> metadata_store.MetadataStore:
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(config)
+
+
+def latest_run_times(store: metadata_store.MetadataStore,
+                     pipeline_name: str) -> list[ComponentTime]:
+    run = mlmd_queries.latest_run(store, pipeline_name)
+    if run is None:
+        return []
+    return [ComponentTime(e.node, e.state, (e.execution.last_update_time_since_epoch
+                                            - e.execution.create_time_since_epoch) / 1000.0)
+            for e in mlmd_queries.run_executions(store, run)]
+
+
+def examples_uri(store: metadata_store.MetadataStore, pipeline_name: str,
+                 node: str = "CsvExampleGen") -> str | None:
+    """The Examples artifact the latest run's ExampleGen produced or reused."""
+    for run in reversed(mlmd_queries.pipeline_runs(store, pipeline_name)):
+        for execution in mlmd_queries.run_executions(store, run):
+            if execution.node == node:
+                examples = mlmd_queries.outputs(store, execution.execution).get("examples")
+                if examples:
+                    return examples[0].uri
+    return None
+
+
+def model_uri(store: metadata_store.MetadataStore, pipeline_name: str,
+              node: str = "Trainer") -> str | None:
+    for run in reversed(mlmd_queries.pipeline_runs(store, pipeline_name)):
+        for execution in mlmd_queries.run_executions(store, run):
+            if execution.node == node:
+                model = mlmd_queries.outputs(store, execution.execution).get("model")
+                if model:
+                    return model[0].uri
+    return None

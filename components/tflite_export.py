@@ -53,7 +53,15 @@ def convert_int8(core: tf.keras.Model, representative: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
+    converter.exclude_conversion_metadata = True
     return converter.convert()
+
+
+def float_size(core: tf.keras.Model) -> int:
+    """Bytes of the same core as a float32 TFLite file: the like-for-like size baseline."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(core)
+    converter.exclude_conversion_metadata = True
+    return len(converter.convert())
 
 
 class Int8Model:
@@ -65,14 +73,20 @@ class Int8Model:
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
 
+    def _fit_batch(self, shape) -> None:
+        """Resizes the input only when the batch shape changes (allocation is not free)."""
+        current = self.interpreter.get_input_details()[0]["shape"]
+        if tuple(current) != tuple(shape):
+            self.interpreter.resize_tensor_input(self.input["index"], list(shape))
+            self.interpreter.allocate_tensors()
+
     def predict(self, vectors: np.ndarray, batch_size: int = 256) -> np.ndarray:
         scale, zero = self.input["quantization"]
         out_scale, out_zero = self.output["quantization"]
         results = []
         for start in range(0, len(vectors), batch_size):
             batch = vectors[start:start + batch_size]
-            self.interpreter.resize_tensor_input(self.input["index"], [len(batch), batch.shape[1]])
-            self.interpreter.allocate_tensors()
+            self._fit_batch(batch.shape)
             quantized = np.clip(np.round(batch / scale + zero), -128, 127).astype(np.int8)
             self.interpreter.set_tensor(self.input["index"], quantized)
             self.interpreter.invoke()
@@ -138,10 +152,11 @@ def export(core: tf.keras.Model, representative: np.ndarray, eval_vectors: np.nd
 
 
 def write(directory: Path, content: bytes, parity: Parity, layout: list[Segment],
-          label_info: dict, transform_dir: str) -> None:
+          label_info: dict, transform_dir: str, float_bytes: Optional[int] = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / TFLITE_FILE).write_bytes(content)
     sidecar = describe(content, parity, layout, label_info, transform_dir)
+    sidecar["size"] = {"int8_tflite_bytes": len(content), "float_tflite_bytes": float_bytes}
     (directory / SIDECAR_FILE).write_text(json.dumps(sidecar, indent=2, sort_keys=True))
 
 

@@ -72,7 +72,7 @@ def run_fn(fn_args: FnArgs) -> None:
                         {"label": feature_set.label.name,
                          "num_classes": feature_set.label.num_classes,
                          "activation": "sigmoid" if feature_set.label.is_binary else "softmax"},
-                        TRANSFORM_SUBDIR)
+                        TRANSFORM_SUBDIR, float_bytes=tflite_export.float_size(core))
 
 
 def cardinalities(feature_set: FeatureSet, transform_output: tft.TFTransformOutput) -> dict:

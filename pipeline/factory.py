@@ -87,6 +87,9 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         examples=example_gen.outputs["examples"],
         schema=gate.outputs["validated_schema"],
         preprocessing_fn=PREPROCESSING_FN,
+        # StatisticsGen already describes the raw data and nothing reads statistics of the
+        # transformed data; computing them doubled Transform's time.
+        disable_statistics=True,
         custom_config={"features": features.to_dict(), "code": code})
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,

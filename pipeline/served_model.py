@@ -32,7 +32,11 @@ class SavedModelPredictor:
 
 
 class TFLitePredictor:
-    """Parse → transform → encode per the sidecar's layout → int8 core → dequantize."""
+    """Parse → transform → encode per the sidecar's layout → int8 core → dequantize.
+
+    Preparing the input is the TF part (the transform has vocabulary lookups, which are
+    not TFLite ops); it runs as one compiled graph, the core in the TFLite interpreter.
+    """
 
     def __init__(self, version_dir: Path | str):
         folder = Path(version_dir) / TFLITE_SUBDIR
@@ -41,20 +45,24 @@ class TFLitePredictor:
         self.transform = tft.TFTransformOutput(str(folder / self.sidecar["transform"]["tft_output"]))
         self.raw_spec = self.transform.raw_feature_spec()
         self.raw_spec.pop(self.sidecar["output"]["label"], None)
+        self.transform_layer = self.transform.transform_features_layer()
         self.layout = self.sidecar["input"]["layout"]
-        self.width = sum(s["width"] for s in self.layout)
 
     def encode(self, serialized: list[bytes]) -> np.ndarray:
-        raw = tf.io.parse_example(tf.constant(serialized), self.raw_spec)
-        transformed = self.transform.transform_raw_features(raw)
-        vectors = np.zeros((len(serialized), self.width), np.float32)
+        return self._prepare(tf.constant(serialized)).numpy()
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def _prepare(self, serialized):
+        """Parse, transform and lay out per the sidecar, as one compiled TF graph."""
+        transformed = self.transform_layer(tf.io.parse_example(serialized, self.raw_spec))
+        parts = []
         for segment in self.layout:
-            values = transformed[segment["transformed"]].numpy().reshape(-1)
+            values = tf.reshape(transformed[segment["transformed"]], [-1])
             if segment["encoding"] == "z_score":
-                vectors[:, segment["offset"]] = values
+                parts.append(tf.reshape(tf.cast(values, tf.float32), [-1, 1]))
             else:
-                vectors[np.arange(len(values)), segment["offset"] + values.astype(np.int64)] = 1.0
-        return vectors
+                parts.append(tf.one_hot(tf.cast(values, tf.int64), segment["width"]))
+        return tf.concat(parts, axis=1)
 
     def predict(self, serialized: list[bytes], batch_size: int = 1024) -> np.ndarray:
         return np.concatenate([self.core.predict(self.encode(serialized[i:i + batch_size]))

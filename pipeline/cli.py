@@ -1,9 +1,11 @@
-"""The command line: `python -m pipeline run|schema|spans`.
+"""The command line: `python -m pipeline <command>`, one verb per question a user asks:
+run, validate, check, drift, skew, lineage, compile, schema, bundled-data.
 
 Exit status: 0 success; 1 a finding (anomalies stopped training, the model was not
-blessed); 2 a usage or input error (bad config, missing data, a run already in
-progress, data a component rejected); 3 an unexpected failure. A user's mistake gets
-one line on stderr; the stack trace only with --verbose.
+blessed, drift or skew over threshold, a metadata problem); 2 a usage or input error
+(bad config, missing data, a run already in progress, data a component rejected);
+3 an unexpected failure. A user's mistake gets one line on stderr; the stack trace
+only with --verbose.
 """
 
 from __future__ import annotations

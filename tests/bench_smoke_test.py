@@ -39,7 +39,7 @@ def test_completes_and_prints_every_table(smoke_run):
                 "ingestion (rows/s)", "CsvExampleGen", "Transform", "Trainer", "Evaluator",
                 "Conveyor SavedModel", "Conveyor int8 TFLite core",
                 "Conveyor int8 TFLite end to end", "stock SavedModel",
-                "float core params / int8 TFLite bytes", "AUC TFLite vs SavedModel"):
+                "float32 TFLite core / int8 TFLite bytes", "AUC TFLite vs SavedModel"):
         line = next((l for l in out.splitlines() if l.startswith(row)), None)
         assert line is not None, f"no row {row!r}"
         assert re.search(r"\d", line[len(row):]), f"row {row!r} has no figure: {line}"

@@ -41,24 +41,23 @@ def latest_run_times(store: metadata_store.MetadataStore,
             for e in mlmd_queries.run_executions(store, run)]
 
 
-def examples_uri(store: metadata_store.MetadataStore, pipeline_name: str,
-                 node: str = "CsvExampleGen") -> str | None:
-    """The Examples artifact the latest run's ExampleGen produced or reused."""
+def latest_output_uri(store: metadata_store.MetadataStore, pipeline_name: str, node: str,
+                      key: str) -> str | None:
+    """The URI of the `key` output the latest run of `node` produced or reused."""
     for run in reversed(mlmd_queries.pipeline_runs(store, pipeline_name)):
         for execution in mlmd_queries.run_executions(store, run):
             if execution.node == node:
-                examples = mlmd_queries.outputs(store, execution.execution).get("examples")
-                if examples:
-                    return examples[0].uri
+                artifacts = mlmd_queries.outputs(store, execution.execution).get(key)
+                if artifacts:
+                    return artifacts[0].uri
     return None
+
+
+def examples_uri(store: metadata_store.MetadataStore, pipeline_name: str,
+                 node: str = "CsvExampleGen") -> str | None:
+    return latest_output_uri(store, pipeline_name, node, "examples")
 
 
 def model_uri(store: metadata_store.MetadataStore, pipeline_name: str,
               node: str = "Trainer") -> str | None:
-    for run in reversed(mlmd_queries.pipeline_runs(store, pipeline_name)):
-        for execution in mlmd_queries.run_executions(store, run):
-            if execution.node == node:
-                model = mlmd_queries.outputs(store, execution.execution).get("model")
-                if model:
-                    return model[0].uri
-    return None
+    return latest_output_uri(store, pipeline_name, node, "model")

@@ -16,6 +16,8 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx.types import artifact_utils
 from tfx.types.artifact import Artifact
 
+from components.artifact_properties import int_property  # noqa: F401  (re-exported)
+
 PIPELINE_RUN = "pipeline_run"
 NODE = "node"
 
@@ -114,15 +116,6 @@ def _artifacts_by_key(store, execution, event_types) -> dict[str, list[Artifact]
         by_key[key].append(artifact_utils.deserialize_artifact(types[mlmd_artifact.type_id],
                                                                mlmd_artifact))
     return dict(by_key)
-
-
-def int_property(artifact: Artifact, name: str) -> int | None:
-    """An artifact property wherever TFX stored it (typed property or custom property)."""
-    mlmd = artifact.mlmd_artifact
-    for table in (mlmd.properties, mlmd.custom_properties):
-        if name in table:
-            return table[name].int_value
-    return None
 
 
 def string_property(node, name: str) -> str | None:

@@ -17,6 +17,7 @@ from tfx.types.artifact import Artifact
 from tfx.utils import io_utils
 
 from components import anomalies as anomalies_lib
+from components.artifact_properties import int_property
 from components import drift
 
 DATA_ROOT_KEY = "data_root"
@@ -92,8 +93,7 @@ def over_threshold(report: dict) -> List[anomalies_lib.Anomaly]:
 
 
 def _span_of(examples: Artifact) -> int:
-    mlmd = examples.mlmd_artifact
-    for table in (mlmd.properties, mlmd.custom_properties):
-        if "span" in table:
-            return int(table["span"].int_value)
-    raise ValueError(f"examples artifact {examples.uri} records no span")
+    span = int_property(examples, "span")
+    if span is None:
+        raise ValueError(f"examples artifact {examples.uri} records no span")
+    return span

@@ -19,7 +19,7 @@ import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx_bsl.tfxio import dataset_options
 
-from components import tflite_export
+from components import autograph_rules, tflite_export
 from components.features import CATEGORICAL, BUCKETIZED, FeatureSet
 from components.model import build_model, loss_name
 from components.preprocessing import vocabulary_name
@@ -33,6 +33,7 @@ TRANSFORM_SUBDIR = "transform"
 
 
 def run_fn(fn_args: FnArgs) -> None:
+    autograph_rules.skip_tf_keras()  # a Trainer on Kubeflow runs in its own process
     feature_set = FeatureSet.from_dict(fn_args.custom_config["features"])
     training = fn_args.custom_config["training"]
     tf.keras.utils.set_random_seed(training["seed"])

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import datetime
 import os
+from pathlib import Path
 from typing import Optional
 
-from tfx import v1 as tfx
 from tfx.orchestration import pipeline as pipeline_lib
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
-from pipeline import factory, metadata_health, metadata_store
+from components import autograph_rules
+from pipeline import beam_options, factory, metadata_health, metadata_store
 from pipeline.config import Config, ConfigError
 from pipeline.spans import check_columns, select_span
+
+# The checkout (or source tree) holding setup.py; absent when installed from a wheel.
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def locations(config: Config) -> factory.Locations:
@@ -36,11 +41,27 @@ def preflight(config: Config) -> int:
     return span.number
 
 
-def build(config: Config) -> tfx.dsl.Pipeline:
+def build(config: Config) -> pipeline_lib.Pipeline:
     """The factory's pipeline with local folders, the workspace's metadata and the
     config's Beam runner (which `run --beam-runner` overrides)."""
-    return factory.create_pipeline(config, locations(config), config.beam.pipeline_args(),
+    return factory.create_pipeline(config, locations(config),
+                                   config.beam.pipeline_args() + staging_args(config),
                                    metadata_store.connection_config(config))
+
+
+def staging_args(config: Config) -> list[str]:
+    """Names Conveyor's own package as the Beam workers' dependency for a DirectRunner.
+
+    Without a dependency flag, TFX builds an sdist of the whole tfx package before every
+    Beam component (about a second each) so that remote workers could install it. The
+    DirectRunner's workers are this interpreter (or subprocesses of it) and install
+    nothing, so for it the flag only stops that build. Remote runners keep their own
+    settings (a worker image), and the Kubeflow spec never names a local file.
+    """
+    setup_file = SOURCE_ROOT / "setup.py"
+    if config.beam.runner != beam_options.DIRECT or not setup_file.is_file():
+        return []
+    return [f"--setup_file={setup_file}"]
 
 
 def run(config: Config, until: Optional[str] = None) -> datetime.datetime:
@@ -49,8 +70,10 @@ def run(config: Config, until: Optional[str] = None) -> datetime.datetime:
     preflight(config)
     config.workspace.mkdir(parents=True, exist_ok=True)
     metadata_health.recover_interrupted(metadata_store.open_store(config))
+    # Every component runs in this process: the Trainer's tracing and the Evaluator's.
+    autograph_rules.skip_tf_keras()
     pipeline = build(config)
     started = datetime.datetime.now()
     options = pipeline_lib.RunOptions(to_nodes=[until]) if until else None
-    tfx.orchestration.LocalDagRunner().run(pipeline, run_options=options)
+    LocalDagRunner().run(pipeline, run_options=options)
     return started

@@ -94,3 +94,20 @@ def test_run_with_a_runner_missing_its_options_stops_before_running(tmp_path):
 def test_every_runner_is_described():
     assert set(beam_options.RUNNERS) == {"DirectRunner", "DataflowRunner", "FlinkRunner",
                                          "SparkRunner"}
+
+
+def test_a_local_direct_run_names_conveyor_as_the_dependency_so_tfx_builds_no_sdist(tmp_path):
+    from tfx.utils import dependency_utils
+
+    config = config_with(tmp_path)
+    args = local_runner.build(config).beam_pipeline_args
+    assert f"--setup_file={local_runner.SOURCE_ROOT / 'setup.py'}" in args
+    # TFX's check: with a dependency flag present it returns the args as they are,
+    # instead of building an sdist of itself before every Beam component.
+    assert dependency_utils.make_beam_dependency_flags(args) == args
+
+
+def test_remote_runners_keep_their_own_dependency_settings(tmp_path):
+    config = config_with(tmp_path).with_overrides(beam_runner="DataflowRunner")
+    assert local_runner.staging_args(config) == []
+    assert not any(arg.startswith("--setup_file") for arg in local_runner.build(config).beam_pipeline_args)

@@ -20,8 +20,17 @@ from typing import Optional
 
 import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
-from tfx import v1 as tfx
-from tfx.components import FileBasedExampleGen
+# TFX's modules, not `tfx.v1`: importing tfx.v1 also loads the Vertex AI client (its
+# extensions), three seconds of every run and of every fully cached re-run.
+from tfx.components import (Evaluator, ExampleValidator, FileBasedExampleGen,
+                            SchemaGen, StatisticsGen, Trainer, Transform)
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+    LatestBlessedModelStrategy)
+from tfx.orchestration.pipeline import Pipeline
+from tfx.proto import example_gen_pb2, range_config_pb2, trainer_pb2
+from tfx.types import Channel, standard_artifacts
 from tfx.dsl.components.base import executor_spec
 
 from components.csv_ingest import executor as csv_ingest
@@ -29,6 +38,7 @@ from components import drift as drift_lib
 from components.drift_check.component import DriftCheck
 from components.validation_gate.component import ValidationGate
 from components.versioned_pusher.component import VersionedPusher
+from pipeline import baseline as baseline_lib
 from pipeline.config import Config, MetricThreshold
 from pipeline.spans import SPAN_PATTERN
 
@@ -50,7 +60,9 @@ class Locations:
 
 def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
                     metadata_connection: Optional[metadata_store_pb2.ConnectionConfig] = None,
-                    ) -> tfx.dsl.Pipeline:
+                    builtin_resolvers_only: bool = False) -> Pipeline:
+    """`builtin_resolvers_only`: for orchestrators that compile only TFX's own resolver
+    strategies (Kubeflow's v2 compiler); the baseline may then be the candidate itself."""
     features = config.features
     code = components_fingerprint()
 
@@ -59,19 +71,19 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
     # dropped or pseudonymized before anything is written.
     example_gen = FileBasedExampleGen(
         input_base=locations.data_root,
-        input_config=tfx.proto.Input(splits=[
-            tfx.proto.Input.Split(name="single_split", pattern=SPAN_PATTERN)]),
+        input_config=example_gen_pb2.Input(splits=[
+            example_gen_pb2.Input.Split(name="single_split", pattern=SPAN_PATTERN)]),
         range_config=_span_range(config.span),
         custom_config={"schema_file": locations.schema_file,
                        "personal": personal_settings(config), "code": code},
         custom_executor_spec=executor_spec.BeamExecutorSpec(csv_ingest.Executor),
     ).with_id("CsvExampleGen")
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
     # The inferred schema is a first look for whoever curates schema/; runs use the curated one.
-    inferred_schema = tfx.components.SchemaGen(
+    inferred_schema = SchemaGen(
         statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
-    curated_schema = tfx.components.ImportSchemaGen(schema_file=locations.schema_file)
-    example_validator = tfx.components.ExampleValidator(
+    curated_schema = ImportSchemaGen(schema_file=locations.schema_file)
+    example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"],
         schema=curated_schema.outputs["schema"])
     drift_check = DriftCheck(examples=example_gen.outputs["examples"],
@@ -83,7 +95,7 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
                           splits=GATED_SPLITS,
                           drift=(drift_check.outputs["drift"] if config.drift.mode == "block"
                                  else None))
-    transform = tfx.components.Transform(
+    transform = Transform(
         examples=example_gen.outputs["examples"],
         schema=gate.outputs["validated_schema"],
         preprocessing_fn=PREPROCESSING_FN,
@@ -91,20 +103,16 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         # transformed data; computing them doubled Transform's time.
         disable_statistics=True,
         custom_config={"features": features.to_dict(), "code": code})
-    trainer = tfx.components.Trainer(
+    trainer = Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
-        train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
+        train_args=trainer_pb2.TrainArgs(num_steps=config.training.train_steps),
+        eval_args=trainer_pb2.EvalArgs(num_steps=config.training.eval_steps),
         custom_config={"features": features.to_dict(),
                        "training": dataclasses.asdict(config.training), "code": code})
-    baseline = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
-    evaluator = tfx.components.Evaluator(
+    baseline = _baseline_resolver(None if builtin_resolvers_only else trainer.outputs["model"])
+    evaluator = Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
@@ -113,7 +121,7 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
                              model_blessing=evaluator.outputs["blessing"],
                              serving_dir=locations.serving_dir)
 
-    return tfx.dsl.Pipeline(
+    return Pipeline(
         pipeline_name=config.name,
         pipeline_root=locations.pipeline_root,
         components=[example_gen, statistics_gen, inferred_schema, curated_schema,
@@ -121,6 +129,21 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         enable_cache=True,
         metadata_connection_config=metadata_connection,
         beam_pipeline_args=beam_args)
+
+
+def _baseline_resolver(candidate: Optional[Channel]) -> Resolver:
+    """The latest blessed model other than `candidate` (see pipeline/baseline.py); with no
+    candidate channel, TFX's LatestBlessedModelStrategy."""
+    channels = dict(
+        model=Channel(type=standard_artifacts.Model),
+        model_blessing=Channel(type=standard_artifacts.ModelBlessing))
+    if candidate is None:
+        strategy = LatestBlessedModelStrategy
+    else:
+        strategy, channels[baseline_lib.CANDIDATE] = (
+            baseline_lib.LatestBlessedOtherModelStrategy, candidate)
+    return Resolver(strategy_class=strategy, **channels).with_id(
+        "latest_blessed_model_resolver")
 
 
 def eval_config(config: Config) -> tfma.EvalConfig:
@@ -176,11 +199,11 @@ def personal_settings(config: Config) -> dict:
     return settings
 
 
-def _span_range(span: Optional[int]) -> Optional[tfx.proto.RangeConfig]:
+def _span_range(span: Optional[int]) -> Optional[range_config_pb2.RangeConfig]:
     """A fixed span when one is asked for; otherwise CsvExampleGen takes the latest."""
     if span is None:
         return None
-    return tfx.proto.RangeConfig(static_range=tfx.proto.StaticRange(
+    return range_config_pb2.RangeConfig(static_range=range_config_pb2.StaticRange(
         start_span_number=span, end_span_number=span))
 
 

@@ -96,7 +96,7 @@ def build(config: Config):
     from pipeline import factory
 
     return factory.create_pipeline(config, locations(config), config.beam.pipeline_args(),
-                                   metadata_connection=None)
+                                   metadata_connection=None, builtin_resolvers_only=True)
 
 
 def compile_job(config: Config, image: str) -> dict:

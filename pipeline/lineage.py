@@ -544,13 +544,15 @@ def _baseline(walk: _Walk, baseline) -> Optional[dict]:
 def _model_use(walk: _Walk, model) -> ModelUse:
     trainer = walk.producer(model)
     blessed = None
-    pushes = []
+    pushes, seen = [], set()
     for execution in walk.consumers(model):
         blessing = walk.the_output(execution, "blessing")
         if blessing is not None:
             blessed = bool(blessed) or bool(_int(blessing, "blessed"))
         pushed = walk.the_output(execution, "pushed_model")
-        if pushed is not None:
+        # A cached Pusher execution records the push it reused: one push, listed once.
+        if pushed is not None and pushed.id not in seen:
+            seen.add(pushed.id)
             pushes.append(Push(bool(_int(pushed, "pushed")),
                                mlmd_queries.string_property(pushed, "pushed_destination") or "",
                                mlmd_queries.string_property(pushed, "pushed_version") or "",

@@ -17,9 +17,10 @@ import hashlib
 import hmac
 import io
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -56,11 +57,36 @@ def column_types(schema: schema_pb2.Schema) -> dict[str, int]:
 def read_examples(path: str, data: bytes, types: dict[str, int],
                   personal: PersonalData = PersonalData()) -> Iterator[bytes]:
     """Serialized tf.Examples of one file's rows, in order."""
-    table = read_table(path, data, types)
-    table = apply_personal_data(table, personal)
-    encoder = RecordBatchToExamplesEncoder()
-    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-        yield from encoder.encode(as_feature_lists(batch))
+    table = apply_personal_data(read_table(path, data, types), personal)
+    for batch in _batches(table):
+        yield from _encode(batch)
+
+
+def read_split_examples(path: str, data: bytes, types: dict[str, int], personal: PersonalData,
+                        bounds: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+    """(split index, serialized tf.Example) of one file's rows, in order; see split_ids."""
+    table = apply_personal_data(read_table(path, data, types), personal)
+    for batch in _batches(table):
+        yield from zip(split_ids(batch, bounds).tolist(), _encode(batch))
+
+
+def split_ids(batch: pa.RecordBatch, bounds: Sequence[int]) -> np.ndarray:
+    """Each row's split: a hash of its values into cumulative hash-bucket `bounds`.
+
+    TFX hashes the serialized tf.Example, but the encoder writes features in an order
+    that changes from process to process, so the same rows landed in different splits on
+    every fresh run. The values (after the personal-data rules) hash the same everywhere.
+    """
+    hashes = pd.util.hash_pandas_object(batch.to_pandas(), index=False).to_numpy()
+    return np.searchsorted(np.asarray(bounds), hashes % np.uint64(bounds[-1]), side="right")
+
+
+def _batches(table: pa.Table) -> list[pa.RecordBatch]:
+    return table.to_batches(max_chunksize=BATCH_ROWS)
+
+
+def _encode(batch: pa.RecordBatch) -> list[bytes]:
+    return RecordBatchToExamplesEncoder().encode(as_feature_lists(batch))
 
 
 def read_table(path: str, data: bytes, types: dict[str, int]) -> pa.Table:

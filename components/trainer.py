@@ -1,8 +1,8 @@
 """Trainer's `run_fn`: a thin adapter from TFX's FnArgs to the model and export modules.
 
 The serving signature takes serialized tf.Examples (without the label) and applies the
-transform graph, so the SavedModel answers raw requests. A second signature,
-`transform_features`, lets TFMA compute the transformed label for evaluation. Beside
+transform graph, so the SavedModel answers raw requests (and TFMA evaluates it on the
+raw eval split, reading the label column as it is). Beside
 the SavedModel the int8 TFLite core and its sidecar are written to `Format-TFLite`, so
 the Pusher ships both from the one Model artifact.
 """
@@ -25,7 +25,6 @@ from components.model import build_model, loss_name
 from components.preprocessing import vocabulary_name
 
 SERVING_SIGNATURE = "serving_default"
-TRANSFORM_SIGNATURE = "transform_features"
 REPRESENTATIVE_ROWS = 1000
 # The tf.Transform output (graph, raw and transformed metadata) shipped beside the TFLite
 # model, so a TFLite client can prepare its input without the TFX artifacts.
@@ -49,11 +48,8 @@ def run_fn(fn_args: FnArgs) -> None:
     model.fit(dataset(fn_args.train_files), steps_per_epoch=fn_args.train_steps,
               validation_data=dataset(fn_args.eval_files), validation_steps=fn_args.eval_steps,
               verbose=0)
-    signatures = {
-        SERVING_SIGNATURE: serving_signature(model, transform_output, feature_set),
-        TRANSFORM_SIGNATURE: transform_signature(model, transform_output),
-    }
-    tf.saved_model.save(model, fn_args.serving_model_dir, signatures=signatures)
+    tf.saved_model.save(model, fn_args.serving_model_dir, signatures={
+        SERVING_SIGNATURE: serving_signature(model, transform_output, feature_set)})
 
     representative, _ = encoded(encoder, dataset(fn_args.train_files, 1), REPRESENTATIVE_ROWS)
     eval_vectors, eval_labels = encoded(
@@ -121,14 +117,3 @@ def serving_signature(model, transform_output: tft.TFTransformOutput, feature_se
         return {"outputs": model(features)}
 
     return serve
-
-
-def transform_signature(model, transform_output: tft.TFTransformOutput):
-    model.tft_layer_eval = transform_output.transform_features_layer()
-    raw_spec = transform_output.raw_feature_spec()
-
-    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
-    def transform(serialized):
-        return model.tft_layer_eval(tf.io.parse_example(serialized, raw_spec))
-
-    return transform

@@ -37,10 +37,11 @@ def run_fn(fn_args: FnArgs) -> None:
     training = fn_args.custom_config["training"]
     tf.keras.utils.set_random_seed(training["seed"])
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    transform_layer = transform_output.transform_features_layer()
 
     def dataset(files, epochs=None, shuffle=True):
-        return _dataset(files, fn_args.data_accessor, transform_output, feature_set,
-                        training["batch_size"], training["seed"], epochs, shuffle)
+        return _dataset(files, fn_args.data_accessor, transform_output, transform_layer,
+                        feature_set, training["batch_size"], training["seed"], epochs, shuffle)
 
     model, encoder, core, layout = build_model(
         feature_set, cardinalities(feature_set, transform_output),
@@ -85,13 +86,22 @@ def cardinalities(feature_set: FeatureSet, transform_output: tft.TFTransformOutp
 
 
 def _dataset(files, data_accessor: DataAccessor, transform_output: tft.TFTransformOutput,
-             feature_set: FeatureSet, batch_size: int, seed: int, epochs, shuffle: bool):
-    return data_accessor.tf_dataset_factory(
+             transform_layer, feature_set: FeatureSet, batch_size: int, seed: int, epochs,
+             shuffle: bool):
+    """(transformed features, label) batches: raw examples through the transform graph."""
+    raw = data_accessor.tf_dataset_factory(
         files,
         dataset_options.TensorFlowDatasetOptions(
-            batch_size=batch_size, label_key=feature_set.label.transformed, num_epochs=epochs,
-            shuffle=shuffle, shuffle_seed=seed),
-        transform_output.transformed_metadata.schema)
+            batch_size=batch_size, num_epochs=epochs, shuffle=shuffle, shuffle_seed=seed),
+        transform_output.raw_metadata.schema)
+    label = feature_set.label.transformed
+
+    def apply(features):
+        transformed = transform_layer(features)
+        return ({f.transformed: transformed[f.transformed] for f in feature_set.features},
+                transformed[label])
+
+    return raw.map(apply, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def encoded(encoder: tf.keras.Model, batches, limit: int) -> tuple[np.ndarray, np.ndarray]:

@@ -102,10 +102,17 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         # StatisticsGen already describes the raw data and nothing reads statistics of the
         # transformed data; computing them doubled Transform's time.
         disable_statistics=True,
+        # The cache lets a later run analyze only new spans when it reads several; each run
+        # here analyzes one span, so writing it was time spent for nothing.
+        disable_analyzer_cache=True,
+        # No transformed copy of the span: the Trainer applies the transform graph in its
+        # input pipeline to the batches it reads (fixed by train_steps, whatever the span's
+        # size), instead of Transform writing every row of every split a second time.
+        materialize=False,
         custom_config={"features": features.to_dict(), "code": code})
     trainer = Trainer(
         run_fn=RUN_FN,
-        examples=transform.outputs["transformed_examples"],
+        examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         train_args=trainer_pb2.TrainArgs(num_steps=config.training.train_steps),
         eval_args=trainer_pb2.EvalArgs(num_steps=config.training.eval_steps),

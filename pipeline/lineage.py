@@ -195,14 +195,13 @@ def model_lineage(store: metadata_store.MetadataStore, pipeline_name: str,
 
     trainer = walk.producer(model)
     graph_artifact = walk.the_input(trainer, "transform_graph")
-    transformed = walk.the_input(trainer, "examples")
     training = Step(walk.execution_ref(trainer), _refs(walk, model=model),
                     _trainer_facts(trainer))
 
-    transform_exec = walk.producer(transformed)
+    # Transform writes no transformed copy of the examples; the graph leads to it.
+    transform_exec = walk.producer(graph_artifact)
     transform = Step(walk.execution_ref(transform_exec),
-                     _refs(walk, transform_graph=graph_artifact,
-                           transformed_examples=transformed),
+                     _refs(walk, transform_graph=graph_artifact),
                      {"code_fingerprint": _custom_config(transform_exec).get("code", "")})
 
     schema_artifact, import_exec = _imported_schema(walk, walk.the_input(transform_exec,

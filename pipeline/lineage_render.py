@@ -105,8 +105,7 @@ def _model_tree(answer: ModelLineage) -> Tree:
             _leaf(f"module file fingerprint (components/): "
                   f"{training.facts.get('code_fingerprint')}")])])
     transform_node = (_execution(transform.execution), [
-        _artifact("transform graph", transform.artifacts.get("transform_graph")),
-        _artifact("transformed examples", transform.artifacts.get("transformed_examples"))])
+        _artifact("transform graph", transform.artifacts.get("transform_graph"))])
     schema_node = (f"Schema: {_ref_text(schema.artifacts.get('schema'))}", [
         _leaf(f"{_execution(schema.execution)} from {schema.facts.get('schema_file') or '?'}")])
     examples_node = _examples_tree(examples)

@@ -66,6 +66,9 @@ def problems(beam: Any) -> list[tuple[str, str]]:
     if beam.direct_running_mode not in DIRECT_RUNNING_MODES:
         found.append(("direct_running_mode", f"unknown mode '{beam.direct_running_mode}' "
                                              f"(expected one of {', '.join(DIRECT_RUNNING_MODES)})"))
+    if beam.parallel_above_mb < 0:
+        found.append(("parallel_above_mb", f"must be 0 (never) or a size in MB, got "
+                                           f"{beam.parallel_above_mb}"))
     if beam.environment_type and beam.environment_type not in ENVIRONMENT_TYPES:
         found.append(("environment_type", f"unknown environment type '{beam.environment_type}' "
                                           f"(expected one of {', '.join(ENVIRONMENT_TYPES)})"))

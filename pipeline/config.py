@@ -63,6 +63,9 @@ class Beam:
     runner: str = "DirectRunner"
     direct_running_mode: str = "in_memory"
     direct_num_workers: int = 1
+    # A local DirectRunner run whose span is larger than this switches to multi_processing
+    # with one worker per core (see local_runner.scale_args); 0 never switches.
+    parallel_above_mb: float = 100.0
     # DataflowRunner (see pipeline/beam_options.py for which runner reads which key).
     project: Optional[str] = None
     region: Optional[str] = None

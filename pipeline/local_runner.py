@@ -44,9 +44,29 @@ def preflight(config: Config) -> int:
 def build(config: Config) -> pipeline_lib.Pipeline:
     """The factory's pipeline with local folders, the workspace's metadata and the
     config's Beam runner (which `run --beam-runner` overrides)."""
-    return factory.create_pipeline(config, locations(config),
-                                   config.beam.pipeline_args() + staging_args(config),
-                                   metadata_store.connection_config(config))
+    return factory.create_pipeline(
+        config, locations(config),
+        config.beam.pipeline_args() + staging_args(config) + scale_args(config),
+        metadata_store.connection_config(config))
+
+
+def scale_args(config: Config) -> list[str]:
+    """The DirectRunner's multi_processing mode, one worker per core, for a large span.
+
+    Measured on 2 cores (docs/BENCHMARKS.md): up to tens of MB, `in_memory` with one
+    worker wins, because every multi_processing worker first imports TensorFlow, TFT and
+    TFMA; at 1.5 M rows (about 250 MB) the per-row work of statistics, analysis and
+    evaluation dominates, and one worker per core is what pays. These args come after
+    the config's own, so they override its mode and worker count.
+    """
+    beam = config.beam
+    if beam.runner != beam_options.DIRECT or not beam.parallel_above_mb:
+        return []
+    size = sum(path.stat().st_size for path in select_span(config.data_root, config.span).files)
+    if size <= beam.parallel_above_mb * 2 ** 20:
+        return []
+    return ["--direct_running_mode=multi_processing",
+            f"--direct_num_workers={os.cpu_count() or 1}"]
 
 
 def staging_args(config: Config) -> list[str]:

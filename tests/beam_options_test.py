@@ -111,3 +111,39 @@ def test_remote_runners_keep_their_own_dependency_settings(tmp_path):
     config = config_with(tmp_path).with_overrides(beam_runner="DataflowRunner")
     assert local_runner.staging_args(config) == []
     assert not any(arg.startswith("--setup_file") for arg in local_runner.build(config).beam_pipeline_args)
+
+
+def span_of_size(tmp_path, megabytes: float):
+    span = tmp_path / "data" / "span-1"
+    span.mkdir(parents=True)
+    header = (TAXI_DATA / "span-3" / "data.csv").read_text().splitlines()[0]
+    with open(span / "data.csv", "w") as handle:
+        handle.write(header + "\n")
+        handle.truncate(int(megabytes * 2 ** 20))  # only the size is read
+    return tmp_path / "data"
+
+
+@pytest.mark.parametrize("megabytes,threshold,parallel", [
+    (0.5, "1", False), (2.0, "1", True), (2.0, "0", False)])
+def test_a_span_larger_than_parallel_above_mb_runs_one_worker_per_core(
+        tmp_path, megabytes, threshold, parallel):
+    import os
+
+    data = span_of_size(tmp_path, megabytes)
+    config = config_with(tmp_path, options="", **{
+        "parallel_above_mb = 100": f"parallel_above_mb = {threshold}"}).with_overrides(
+        data_root=data)
+    args = local_runner.build(config).beam_pipeline_args
+    wanted = ["--direct_running_mode=multi_processing",
+              f"--direct_num_workers={os.cpu_count() or 1}"]
+    assert (args[-2:] == wanted) is parallel
+    # Beam reads the last value of a repeated option: the override wins over [beam].
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+
+    mode = PipelineOptions(args).view_as(DirectOptions).direct_running_mode
+    assert mode == ("multi_processing" if parallel else "in_memory")
+
+
+def test_a_negative_parallel_above_mb_is_a_config_error(tmp_path):
+    with pytest.raises(config_lib.ConfigError, match="parallel_above_mb"):
+        config_with(tmp_path, options="", **{"parallel_above_mb = 100": "parallel_above_mb = -1"})

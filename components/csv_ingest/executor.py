@@ -117,7 +117,6 @@ class Executor(BaseExampleGenExecutor):
         if (len(input_config.splits) != 1 or not split_config.splits
                 or split_config.partition_feature_name):
             return super().GenerateExamplesByBeam(pipeline, exec_properties)
-        exec_properties["_beam_pipeline_args"] = self._beam_pipeline_args or []  # as TFX's
         names = [split.name for split in split_config.splits]
         bounds = list(itertools.accumulate(split.hash_buckets for split in split_config.splits))
         tagged = (pipeline | "InputToRecord" >> _CsvToExample(  # pylint: disable=no-value-for-parameter

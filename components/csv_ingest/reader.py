@@ -57,17 +57,15 @@ def column_types(schema: schema_pb2.Schema) -> dict[str, int]:
 def read_examples(path: str, data: bytes, types: dict[str, int],
                   personal: PersonalData = PersonalData()) -> Iterator[bytes]:
     """Serialized tf.Examples of one file's rows, in order."""
-    table = apply_personal_data(read_table(path, data, types), personal)
-    for batch in _batches(table):
-        yield from _encode(batch)
+    for _, examples in _encoded_batches(path, data, types, personal):
+        yield from examples
 
 
 def read_split_examples(path: str, data: bytes, types: dict[str, int], personal: PersonalData,
                         bounds: Sequence[int]) -> Iterator[tuple[int, bytes]]:
     """(split index, serialized tf.Example) of one file's rows, in order; see split_ids."""
-    table = apply_personal_data(read_table(path, data, types), personal)
-    for batch in _batches(table):
-        yield from zip(split_ids(batch, bounds).tolist(), _encode(batch))
+    for batch, examples in _encoded_batches(path, data, types, personal):
+        yield from zip(split_ids(batch, bounds).tolist(), examples)
 
 
 def split_ids(batch: pa.RecordBatch, bounds: Sequence[int]) -> np.ndarray:
@@ -81,12 +79,13 @@ def split_ids(batch: pa.RecordBatch, bounds: Sequence[int]) -> np.ndarray:
     return np.searchsorted(np.asarray(bounds), hashes % np.uint64(bounds[-1]), side="right")
 
 
-def _batches(table: pa.Table) -> list[pa.RecordBatch]:
-    return table.to_batches(max_chunksize=BATCH_ROWS)
-
-
-def _encode(batch: pa.RecordBatch) -> list[bytes]:
-    return RecordBatchToExamplesEncoder().encode(as_feature_lists(batch))
+def _encoded_batches(path: str, data: bytes, types: dict[str, int], personal: PersonalData
+                     ) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
+    """Each batch of the file's rows (personal-data rules applied) with its tf.Examples."""
+    table = apply_personal_data(read_table(path, data, types), personal)
+    encoder = RecordBatchToExamplesEncoder()
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        yield batch, encoder.encode(as_feature_lists(batch))
 
 
 def read_table(path: str, data: bytes, types: dict[str, int]) -> pa.Table:

@@ -55,7 +55,7 @@ def scale_args(config: Config) -> list[str]:
 
     Measured on 2 cores (docs/BENCHMARKS.md): up to tens of MB, `in_memory` with one
     worker wins, because every multi_processing worker first imports TensorFlow, TFT and
-    TFMA; at 1.5 M rows (about 250 MB) the per-row work of statistics, analysis and
+    TFMA; at 1.5 M rows (181 MB of CSV) the per-row work of statistics, analysis and
     evaluation dominates, and one worker per core is what pays. These args come after
     the config's own, so they override its mode and worker count.
     """

@@ -56,6 +56,9 @@ class Training:
 class Evaluation:
     metrics: tuple[MetricThreshold, ...] = ()
     slices: tuple[str, ...] = ()
+    # The Evaluator scores at most this many eval-split examples: a uniform, repeatable
+    # sample of a larger split (components/eval_sample). 0 scores the whole split.
+    max_examples: int = 0
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,9 @@ def _parse(raw: Mapping[str, Any], source: Path) -> Config:
                     for i, m in enumerate(evaluation_raw.pop("metrics", [])))
     evaluation = _build(Evaluation, evaluation_raw, where.key("evaluation"))
     evaluation = dataclasses.replace(evaluation, metrics=metrics)
+    if evaluation.max_examples < 0:
+        raise ConfigError(where.key("evaluation.max_examples").say(
+            f"{evaluation.max_examples} is negative (0 scores the whole eval split)"))
     unknown_slices = sorted(set(evaluation.slices) - set(names))
     if unknown_slices:
         raise ConfigError(where.key("evaluation.slices").say(

@@ -36,6 +36,7 @@ from tfx.dsl.components.base import executor_spec
 from components.csv_ingest import executor as csv_ingest
 from components import drift as drift_lib
 from components.drift_check.component import DriftCheck
+from components.eval_sample.component import EvalSample
 from components.validation_gate.component import ValidationGate
 from components.versioned_pusher.component import VersionedPusher
 from pipeline import baseline as baseline_lib
@@ -119,8 +120,10 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         custom_config={"features": features.to_dict(),
                        "training": dataclasses.asdict(config.training), "code": code})
     baseline = _baseline_resolver(None if builtin_resolvers_only else trainer.outputs["model"])
+    eval_sample = EvalSample(examples=example_gen.outputs["examples"],
+                             max_examples=config.evaluation.max_examples)
     evaluator = Evaluator(
-        examples=example_gen.outputs["examples"],
+        examples=eval_sample.outputs["sample"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=eval_config(config))
@@ -132,7 +135,8 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         pipeline_name=config.name,
         pipeline_root=locations.pipeline_root,
         components=[example_gen, statistics_gen, inferred_schema, curated_schema,
-                    example_validator, drift_check, gate, transform, trainer, baseline, evaluator, pusher],
+                    example_validator, drift_check, gate, transform, trainer, baseline, eval_sample,
+                    evaluator, pusher],
         enable_cache=True,
         metadata_connection_config=metadata_connection,
         beam_pipeline_args=beam_args)

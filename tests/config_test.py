@@ -45,6 +45,7 @@ def _edited(tmp_path: Path, old: str, new: str) -> Path:
     ('train_steps = 300', 'train_steps = "many"', "[training.train_steps] expected int"),
     ('[training]', '[training]\nepochs = 3', "unknown key(s) epochs"),
     ('slices = ["trip_start_hour"]', 'slices = ["weekday"]', "not a feature: weekday"),
+    ('max_examples = 50000', 'max_examples = -1', "[evaluation.max_examples] -1 is negative"),
     ('name = "big_tipper"', 'name = "fare"', "the label 'fare' is also a feature"),
 ])
 def test_config_errors_name_file_and_key(tmp_path, old, new, expected):

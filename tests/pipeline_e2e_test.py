@@ -24,9 +24,10 @@ from tests.conftest import run_cli, slice_spans, taxi_config
 pytestmark = pytest.mark.e2e
 
 ROWS_PER_SPAN = 2000
+EVAL_SAMPLE = 400  # [evaluation] max_examples: below the span's ~660 eval rows
 ALL_NODES = {"CsvExampleGen", "StatisticsGen", "SchemaGen", "ImportSchemaGen",
              "ExampleValidator", "DriftCheck", "ValidationGate", "Transform", "Trainer",
-             "latest_blessed_model_resolver", "Evaluator", "VersionedPusher"}
+             "latest_blessed_model_resolver", "EvalSample", "Evaluator", "VersionedPusher"}
 # A resolver queries the store on every run; everything else can be reused.
 CACHEABLE = ALL_NODES - {"latest_blessed_model_resolver"}
 
@@ -37,7 +38,7 @@ class Runs:
     def __init__(self, root: Path):
         self.data = slice_spans(root / "data", ROWS_PER_SPAN)
         self.config_path = taxi_config(root / "taxi.toml", self.data, train_steps=150,
-                                       eval_steps=10)
+                                       eval_steps=10, max_examples=EVAL_SAMPLE)
         self.workspace = root / "workspace"
         self.config = config_lib.load(self.config_path).with_overrides(workspace=self.workspace)
         self.first = self.run()
@@ -104,6 +105,9 @@ def test_rows_per_split_cover_the_ingested_span(runs):
     assert sum(summary.rows.values()) == ROWS_PER_SPAN
     assert set(summary.rows) == {"train", "eval"}
     assert summary.metrics["auc"] >= 0.7
+    # The Evaluator scored a sample of exactly max_examples of the eval split.
+    assert summary.rows["eval"] > EVAL_SAMPLE
+    assert summary.metrics["example_count"] == EVAL_SAMPLE
 
 
 def test_pushed_version_holds_saved_model_and_tflite(runs):

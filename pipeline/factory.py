@@ -46,6 +46,7 @@ from pipeline.spans import SPAN_PATTERN
 COMPONENTS_DIR = Path(__file__).resolve().parent.parent / "components"
 PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run_fn"
+EVAL_EXTRACTORS_MODULE = "components.eval_extractors"  # its custom_extractors: see there
 GATED_SPLITS = ("train", "eval")
 
 
@@ -126,7 +127,8 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         examples=eval_sample.outputs["sample"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
-        eval_config=eval_config(config))
+        eval_config=eval_config(config),
+        module_path=EVAL_EXTRACTORS_MODULE)
     pusher = VersionedPusher(model=trainer.outputs["model"],
                              model_blessing=evaluator.outputs["blessing"],
                              serving_dir=locations.serving_dir)

@@ -110,6 +110,22 @@ def test_rows_per_split_cover_the_ingested_span(runs):
     assert summary.metrics["example_count"] == EVAL_SAMPLE
 
 
+def test_metrics_are_sliced_by_the_configured_feature(runs):
+    """The Evaluator cuts the features down to the slicing columns before splitting batches
+    (components/eval_extractors.py); the hour slices must still be there and add up."""
+    import tensorflow_model_analysis as tfma
+
+    evaluations = glob.glob(str(runs.config.pipeline_root / "Evaluator" / "evaluation" / "*"))
+    assert len(evaluations) == 1
+    slices = dict(tfma.load_eval_result(evaluations[0]).slicing_metrics)
+    hours = {key: metrics for key, metrics in slices.items()
+             if key and key[0][0] == "trip_start_hour"}
+    assert len(hours) >= 20
+    counts = [m[""][""]["example_count"]["doubleValue"] for m in hours.values()]
+    assert sum(counts) == slices[()][""][""]["example_count"]["doubleValue"] == EVAL_SAMPLE
+    assert all("auc" in m[""][""] for m in hours.values())
+
+
 def test_pushed_version_holds_saved_model_and_tflite(runs):
     version = runs.latest_version_dir()
     assert (version / "saved_model.pb").is_file()

@@ -49,8 +49,9 @@ def run_fn(fn_args: FnArgs) -> None:
     model.fit(dataset(fn_args.train_files), steps_per_epoch=fn_args.train_steps,
               validation_data=dataset(fn_args.eval_files), validation_steps=fn_args.eval_steps,
               verbose=0)
-    tf.saved_model.save(model, fn_args.serving_model_dir, signatures={
-        SERVING_SIGNATURE: serving_signature(model, transform_output, feature_set)})
+    servable = serving_module(model, transform_output, feature_set)
+    tf.saved_model.save(servable, fn_args.serving_model_dir,
+                        signatures={SERVING_SIGNATURE: servable.serve})
 
     representative, _ = encoded(encoder, dataset(fn_args.train_files, 1), REPRESENTATIVE_ROWS)
     eval_vectors, eval_labels = encoded(
@@ -116,14 +117,22 @@ def encoded(encoder: tf.keras.Model, batches, limit: int) -> tuple[np.ndarray, n
     return np.concatenate(vectors)[:limit], np.concatenate(labels)[:limit]
 
 
-def serving_signature(model, transform_output: tft.TFTransformOutput, feature_set: FeatureSet):
-    model.tft_layer_inference = transform_output.transform_features_layer()
+def serving_module(model, transform_output: tft.TFTransformOutput,
+                   feature_set: FeatureSet) -> tf.Module:
+    """What the SavedModel holds: the model's variables, the transform layer and `serve`
+    (serialized tf.Examples in, predictions out). Saving the Keras model itself also
+    traced and saved every layer's call for Keras to revive it, which no consumer does
+    (TFMA, the Pusher and clients call the signature): seconds per run for nothing."""
+    module = tf.Module()
+    module.model_variables = list(model.variables)
+    module.tft_layer = transform_output.transform_features_layer()
     raw_spec = transform_output.raw_feature_spec()
     raw_spec.pop(feature_set.label.name, None)
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve(serialized):
-        features = model.tft_layer_inference(tf.io.parse_example(serialized, raw_spec))
-        return {"outputs": model(features)}
+        features = module.tft_layer(tf.io.parse_example(serialized, raw_spec))
+        return {"outputs": model(features, training=False)}
 
-    return serve
+    module.serve = serve
+    return module

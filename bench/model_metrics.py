@@ -144,8 +144,8 @@ class FixedCore:
 def core_parameter_bytes(saved_model_dir: Path) -> int:
     import tensorflow as tf
 
-    loaded = tf.saved_model.load(str(saved_model_dir))
-    return int(sum(int(np.prod(v.shape)) * v.dtype.size for v in loaded.trainable_variables))
+    loaded = tf.saved_model.load(str(saved_model_dir))  # see components/trainer.serving_module
+    return int(sum(int(np.prod(v.shape)) * v.dtype.size for v in loaded.trainable))
 
 
 def measure_conveyor(version_dir: Path, examples_uri: str, label: str,

@@ -119,12 +119,14 @@ def encoded(encoder: tf.keras.Model, batches, limit: int) -> tuple[np.ndarray, n
 
 def serving_module(model, transform_output: tft.TFTransformOutput,
                    feature_set: FeatureSet) -> tf.Module:
-    """What the SavedModel holds: the model's variables, the transform layer and `serve`
-    (serialized tf.Examples in, predictions out). Saving the Keras model itself also
-    traced and saved every layer's call for Keras to revive it, which no consumer does
-    (TFMA, the Pusher and clients call the signature): seconds per run for nothing."""
+    """What the SavedModel holds: the model's variables (`trainable`, `non_trainable`), the
+    transform layer and `serve` (serialized tf.Examples in, predictions out). Saving the
+    Keras model itself also traced and saved every layer's call for Keras to revive it,
+    which no consumer does (TFMA, the Pusher and clients call the signature): seconds per
+    run for nothing."""
     module = tf.Module()
-    module.model_variables = list(model.variables)
+    module.trainable = list(model.trainable_variables)  # all in the core: the encoder has none
+    module.non_trainable = list(model.non_trainable_variables)
     module.tft_layer = transform_output.transform_features_layer()
     raw_spec = transform_output.raw_feature_spec()
     raw_spec.pop(feature_set.label.name, None)

@@ -48,6 +48,8 @@ PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run_fn"
 EVAL_EXTRACTORS_MODULE = "components.eval_extractors"  # its custom_extractors: see there
 GATED_SPLITS = ("train", "eval")
+INGESTION_ID = "CsvExampleGen"
+EVALUATOR_ID = "Evaluator"
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         custom_config={"schema_file": locations.schema_file,
                        "personal": personal_settings(config), "code": code},
         custom_executor_spec=executor_spec.BeamExecutorSpec(csv_ingest.Executor),
-    ).with_id("CsvExampleGen")
+    ).with_id(INGESTION_ID)
     statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
     # The inferred schema is a first look for whoever curates schema/; runs use the curated one.
     inferred_schema = SchemaGen(
@@ -128,7 +130,7 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=eval_config(config),
-        module_path=EVAL_EXTRACTORS_MODULE)
+        module_path=EVAL_EXTRACTORS_MODULE).with_id(EVALUATOR_ID)
     pusher = VersionedPusher(model=trainer.outputs["model"],
                              model_blessing=evaluator.outputs["blessing"],
                              serving_dir=locations.serving_dir)

@@ -44,10 +44,40 @@ def preflight(config: Config) -> int:
 def build(config: Config) -> pipeline_lib.Pipeline:
     """The factory's pipeline with local folders, the workspace's metadata and the
     config's Beam runner (which `run --beam-runner` overrides)."""
-    return factory.create_pipeline(
+    pipeline = factory.create_pipeline(
         config, locations(config),
         config.beam.pipeline_args() + staging_args(config) + scale_args(config),
         metadata_store.connection_config(config))
+    for component in pipeline.components:
+        args = component_args(config).get(component.id)
+        if args:
+            component.with_beam_pipeline_args(args)  # after the pipeline's: these win
+    return pipeline
+
+
+def component_args(config: Config) -> dict[str, list[str]]:
+    """DirectRunner modes for the two Beam components whose work does not follow the
+    span-size rule of `scale_args` (measured on 2 cores, docs/BENCHMARKS.md):
+
+    - Ingestion runs on one thread per core of this process, at any span size: its work
+      per file (Arrow's CSV parsing, the tf.Example encoder, the gzipped TFRecord writes)
+      is C++ outside Python's lock. At 1.5 M rows two threads took 12 s, one 19 s, two
+      worker processes 18 s (each worker first imports TensorFlow).
+    - The Evaluator stays in memory when `[evaluation] max_examples` bounds its input to
+      at most EVALUATOR_IN_MEMORY_MAX rows, however large the span: 50,000 rows took
+      17-18 s in memory and 20 s on two worker processes.
+    """
+    if config.beam.runner != beam_options.DIRECT:
+        return {}
+    args = {factory.INGESTION_ID: ["--direct_running_mode=multi_threading",
+                                   f"--direct_num_workers={os.cpu_count() or 1}"]}
+    if scale_args(config) and 0 < config.evaluation.max_examples <= EVALUATOR_IN_MEMORY_MAX:
+        args[factory.EVALUATOR_ID] = ["--direct_running_mode=in_memory",
+                                      "--direct_num_workers=1"]
+    return args
+
+
+EVALUATOR_IN_MEMORY_MAX = 100_000
 
 
 def scale_args(config: Config) -> list[str]:

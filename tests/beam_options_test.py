@@ -147,3 +147,43 @@ def test_a_span_larger_than_parallel_above_mb_runs_one_worker_per_core(
 def test_a_negative_parallel_above_mb_is_a_config_error(tmp_path):
     with pytest.raises(config_lib.ConfigError, match="parallel_above_mb"):
         config_with(tmp_path, options="", **{"parallel_above_mb = 100": "parallel_above_mb = -1"})
+
+
+def component_beam_args(config, node: str) -> list[str]:
+    pipeline = local_runner.build(config)
+    return next(c for c in pipeline.components if c.id == node).executor_spec.beam_pipeline_args
+
+
+def direct_mode(args: list[str]) -> tuple[str, int]:
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+
+    options = PipelineOptions(args).view_as(DirectOptions)
+    return options.direct_running_mode, options.direct_num_workers
+
+
+@pytest.mark.parametrize("megabytes", [0.5, 2.0])
+def test_ingestion_runs_on_threads_at_any_span_size(tmp_path, megabytes):
+    import os
+
+    config = config_with(tmp_path, options="", **{
+        "parallel_above_mb = 100": "parallel_above_mb = 1"}).with_overrides(
+        data_root=span_of_size(tmp_path, megabytes))
+    assert direct_mode(component_beam_args(config, "CsvExampleGen")) == (
+        "multi_threading", os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("max_examples,mode", [
+    ("50000", "in_memory"), ("0", "multi_processing"), ("500000", "multi_processing")])
+def test_on_a_large_span_the_evaluator_stays_in_memory_when_its_input_is_capped(
+        tmp_path, max_examples, mode):
+    config = config_with(tmp_path, options="", **{
+        "parallel_above_mb = 100": "parallel_above_mb = 1",
+        "max_examples = 50000": f"max_examples = {max_examples}"}).with_overrides(
+        data_root=span_of_size(tmp_path, 2.0))
+    assert direct_mode(component_beam_args(config, "Evaluator"))[0] == mode
+    assert direct_mode(component_beam_args(config, "StatisticsGen"))[0] == "multi_processing"
+
+
+def test_a_remote_runner_gets_no_direct_runner_modes(tmp_path):
+    config = config_with(tmp_path).with_overrides(beam_runner="DataflowRunner")
+    assert local_runner.component_args(config) == {}

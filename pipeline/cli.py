@@ -175,9 +175,18 @@ def bundled_data_command(args: argparse.Namespace) -> int:
 
 
 def _first_line(error: BaseException) -> str:
-    """The message a user needs, without Beam's "[while running 'step']" suffix."""
+    """The message a user needs, without Beam's "[while running 'step']" suffix.
+
+    Beam's multi-threaded DirectRunner (ingestion's mode) re-raises a worker's error as
+    the text of the worker's traceback: the message is then its last line, after the
+    exception's type.
+    """
     text = str(error).strip() or type(error).__name__
-    return re.sub(r" \[while running '[^']*'\]$", "", text.splitlines()[0])
+    lines = text.splitlines()
+    line = lines[0]
+    if line.startswith("Traceback (most recent call last):"):
+        line = re.sub(r"^[\w.]+: ", "", lines[-1].strip(), count=1)
+    return re.sub(r" \[while running '[^']*'\]$", "", line)
 
 
 class _Progress(logging.Handler):

@@ -59,3 +59,19 @@ def test_usage_error_exits_2():
     result = run_cli("run", "--span", "three")
     assert result.returncode == 2
     assert "invalid int value" in result.stderr
+
+
+def test_an_error_from_a_threaded_beam_worker_is_reported_by_its_message():
+    """Beam's multi_threading DirectRunner (ingestion) re-raises a worker's error as the
+    text of its traceback; the CLI's one line must still be the error's own message."""
+    from pipeline.cli import _first_line
+
+    worker = RuntimeError(
+        "Traceback (most recent call last):\n"
+        '  File "apache_beam/runners/common.py", line 1501, in process\n'
+        "components.csv_ingest.reader.CsvError: /d/span-4/data.csv: line 2: column 'fare': "
+        "'twelve dollars' is not a number as the schema requires [while running 'WriteSplits']\n")
+    assert _first_line(worker) == ("/d/span-4/data.csv: line 2: column 'fare': 'twelve dollars' "
+                                   "is not a number as the schema requires")
+    plain = ValueError("/d/a.csv: empty file [while running 'ReadCsv']\nmore")
+    assert _first_line(plain) == "/d/a.csv: empty file"

@@ -177,9 +177,9 @@ def bundled_data_command(args: argparse.Namespace) -> int:
 def _first_line(error: BaseException) -> str:
     """The message a user needs, without Beam's "[while running 'step']" suffix.
 
-    Beam's multi-threaded DirectRunner (ingestion's mode) re-raises a worker's error as
-    the text of the worker's traceback: the message is then its last line, after the
-    exception's type.
+    Beam's multi-threaded DirectRunner (a `[beam] direct_running_mode` a user may choose)
+    re-raises a worker's error as the text of the worker's traceback: the message is then
+    its last line, after the exception's type.
     """
     text = str(error).strip() or type(error).__name__
     lines = text.splitlines()

@@ -44,18 +44,19 @@ def preflight(config: Config) -> int:
 def build(config: Config) -> pipeline_lib.Pipeline:
     """The factory's pipeline with local folders, the workspace's metadata and the
     config's Beam runner (which `run --beam-runner` overrides)."""
+    scale = scale_args(config)
     pipeline = factory.create_pipeline(
         config, locations(config),
-        config.beam.pipeline_args() + staging_args(config) + scale_args(config),
+        config.beam.pipeline_args() + staging_args(config) + scale,
         metadata_store.connection_config(config))
+    by_id = component_args(config, scale)
     for component in pipeline.components:
-        args = component_args(config).get(component.id)
-        if args:
-            component.with_beam_pipeline_args(args)  # after the pipeline's: these win
+        if component.id in by_id:  # added after the pipeline's args, so these win
+            component.with_beam_pipeline_args(by_id[component.id])
     return pipeline
 
 
-def component_args(config: Config) -> dict[str, list[str]]:
+def component_args(config: Config, scale: list[str]) -> dict[str, list[str]]:
     """A DirectRunner mode for the Evaluator, whose work does not follow the span-size
     rule of `scale_args` (measured on 2 cores, docs/BENCHMARKS.md): when `[evaluation]
     max_examples` bounds its input to at most EVALUATOR_IN_MEMORY_MAX rows, it stays in
@@ -65,8 +66,10 @@ def component_args(config: Config) -> dict[str, list[str]]:
     Ingestion on threads (`multi_threading`, 12 s instead of 18 s at 1.5 M rows) was tried
     and dropped: in that mode Beam prints a failed worker's stack trace to stderr, so a bad
     CSV no longer gets one clear line.
+
+    `scale` is what `scale_args` returned for this config (it lists the span's files).
     """
-    if (config.beam.runner != beam_options.DIRECT or not scale_args(config)
+    if (config.beam.runner != beam_options.DIRECT or not scale
             or not 0 < config.evaluation.max_examples <= EVALUATOR_IN_MEMORY_MAX):
         return {}
     return {factory.EVALUATOR_ID: ["--direct_running_mode=in_memory", "--direct_num_workers=1"]}

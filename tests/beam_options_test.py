@@ -185,4 +185,4 @@ def test_on_a_large_span_the_evaluator_stays_in_memory_when_its_input_is_capped(
 
 def test_a_remote_runner_gets_no_direct_runner_modes(tmp_path):
     config = config_with(tmp_path).with_overrides(beam_runner="DataflowRunner")
-    assert local_runner.component_args(config) == {}
+    assert local_runner.component_args(config, local_runner.scale_args(config)) == {}

@@ -46,8 +46,8 @@ def personal_data(settings: Dict[str, Any]) -> reader.PersonalData:
                                key=key)
 
 
-class _ReadCsvFile(beam.DoFn):
-    """Serialized examples of each file, as Beam elements (TFX's own write path)."""
+class _CsvFileDoFn(beam.DoFn):
+    """Reads whole span files with the column types and personal-data rules."""
 
     def __init__(self, types: Dict[str, int], personal: Dict[str, Any]):
         self._types = types
@@ -56,32 +56,34 @@ class _ReadCsvFile(beam.DoFn):
     def setup(self):
         self._personal = personal_data(self._personal_settings)
 
-    def process(self, path: str) -> Iterable[bytes]:
+    @staticmethod
+    def _content(path: str) -> bytes:
         with fileio.open(path, "rb") as handle:
-            data = handle.read()
-        yield from reader.read_examples(path, data, self._types, self._personal)
+            return handle.read()
 
 
-class _WriteCsvFileSplits(beam.DoFn):
+class _ReadCsvFile(_CsvFileDoFn):
+    """Serialized examples of each file, as Beam elements (TFX's own write path)."""
+
+    def process(self, path: str) -> Iterable[bytes]:
+        yield from reader.read_examples(path, self._content(path), self._types, self._personal)
+
+
+class _WriteCsvFileSplits(_CsvFileDoFn):
     """Writes file number `index`'s rows to `<split dir>/data_tfrecord-<index>.gz`, one
     file per split. A retried bundle rewrites the same files; a failed execution's output
     folder is never published by TFX."""
 
     def __init__(self, types: Dict[str, int], personal: Dict[str, Any],
                  split_dirs: Dict[str, str], bounds: List[int]):
-        self._types = types
-        self._personal_settings = personal
+        super().__init__(types, personal)
         self._names = list(split_dirs)
         self._dirs = split_dirs
         self._bounds = bounds
 
-    def setup(self):
-        self._personal = personal_data(self._personal_settings)
-
     def process(self, numbered: Tuple[int, str]) -> None:
         index, path = numbered
-        with fileio.open(path, "rb") as handle:
-            data = handle.read()
+        data = self._content(path)
         writers = [tf.io.TFRecordWriter(
             os.path.join(self._dirs[name], f"data_tfrecord-{index:05d}.gz"), options="GZIP")
             for name in self._names]

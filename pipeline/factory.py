@@ -35,6 +35,7 @@ from tfx.dsl.components.base import executor_spec
 
 from components.csv_ingest import executor as csv_ingest
 from components import drift as drift_lib
+from components import eval_metrics
 from components.drift_check.component import DriftCheck
 from components.eval_sample.component import EvalSample
 from components.validation_gate.component import ValidationGate
@@ -191,8 +192,13 @@ def _metric(metric: MetricThreshold) -> tfma.MetricConfig:
                                                      else metric.max_decrease)
     # Gate on the overall slice only: per-slice figures are reported, but a slice of a few
     # dozen rows is too noisy to block a model on.
-    return tfma.MetricConfig(class_name=metric.name, per_slice_thresholds=[
-        tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)])
+    per_slice = [tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()],
+                                              threshold=threshold)]
+    if metric.name in eval_metrics.HISTOGRAM_BACKED:
+        # Same metric and key, counted from the histogram AUC builds (one pass, not two).
+        return tfma.MetricConfig(class_name=eval_metrics.HISTOGRAM_BACKED[metric.name],
+                                 module=eval_metrics.__name__, per_slice_thresholds=per_slice)
+    return tfma.MetricConfig(class_name=metric.name, per_slice_thresholds=per_slice)
 
 
 def drift_features(config: Config) -> dict[str, str]:

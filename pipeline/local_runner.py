@@ -57,22 +57,29 @@ def build(config: Config) -> pipeline_lib.Pipeline:
 
 
 def component_args(config: Config, scale: list[str]) -> dict[str, list[str]]:
-    """A DirectRunner mode for the Evaluator, whose work does not follow the span-size
-    rule of `scale_args` (measured on 2 cores, docs/BENCHMARKS.md): when `[evaluation]
-    max_examples` bounds its input to at most EVALUATOR_IN_MEMORY_MAX rows, it stays in
-    memory however large the span (50,000 rows: 17-18 s in memory, 20 s on two worker
-    processes).
+    """DirectRunner modes for the two Beam components whose work does not follow the
+    span-size rule of `scale_args` (measured on 2 cores, docs/BENCHMARKS.md):
 
-    Ingestion on threads (`multi_threading`, 12 s instead of 18 s at 1.5 M rows) was tried
-    and dropped: in that mode Beam prints a failed worker's stack trace to stderr, so a bad
-    CSV no longer gets one clear line.
+    - Ingestion runs on one thread per core of this process, at any span size: its work
+      per file (Arrow's CSV parsing, the tf.Example encoder, the gzipped TFRecord writes)
+      is C++ outside Python's lock. At 1.5 M rows two threads took 12 s, two worker
+      processes 18 s (each worker first imports TensorFlow). A rejected file is reported
+      by the executor after the Beam run (components/csv_ingest), so the threads' stack
+      traces never reach the user.
+    - The Evaluator stays in memory when `[evaluation] max_examples` bounds its input to
+      at most EVALUATOR_IN_MEMORY_MAX rows, however large the span (50,000 rows: 17-18 s
+      in memory, 20 s on two worker processes).
 
     `scale` is what `scale_args` returned for this config (it lists the span's files).
     """
-    if (config.beam.runner != beam_options.DIRECT or not scale
-            or not 0 < config.evaluation.max_examples <= EVALUATOR_IN_MEMORY_MAX):
+    if config.beam.runner != beam_options.DIRECT:
         return {}
-    return {factory.EVALUATOR_ID: ["--direct_running_mode=in_memory", "--direct_num_workers=1"]}
+    args = {factory.INGESTION_ID: ["--direct_running_mode=multi_threading",
+                                   f"--direct_num_workers={os.cpu_count() or 1}"]}
+    if scale and 0 < config.evaluation.max_examples <= EVALUATOR_IN_MEMORY_MAX:
+        args[factory.EVALUATOR_ID] = ["--direct_running_mode=in_memory",
+                                      "--direct_num_workers=1"]
+    return args
 
 
 EVALUATOR_IN_MEMORY_MAX = 100_000

@@ -162,12 +162,15 @@ def direct_mode(args: list[str]) -> tuple[str, int]:
 
 
 @pytest.mark.parametrize("megabytes", [0.5, 2.0])
-def test_ingestion_follows_the_pipeline_mode(tmp_path, megabytes):
-    """Not threads: Beam's multi_threading mode prints a failed worker's stack trace."""
+def test_ingestion_runs_on_threads_at_any_span_size(tmp_path, megabytes):
+    import os
+
     config = config_with(tmp_path, options="", **{
         "parallel_above_mb = 100": "parallel_above_mb = 1"}).with_overrides(
         data_root=span_of_size(tmp_path, megabytes))
-    assert direct_mode(component_beam_args(config, "CsvExampleGen"))[0] == (
+    assert direct_mode(component_beam_args(config, "CsvExampleGen")) == (
+        "multi_threading", os.cpu_count() or 1)
+    assert direct_mode(component_beam_args(config, "StatisticsGen"))[0] == (
         "multi_processing" if megabytes > 1 else "in_memory")
 
 

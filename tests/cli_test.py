@@ -62,8 +62,8 @@ def test_usage_error_exits_2():
 
 
 def test_an_error_from_a_threaded_beam_worker_is_reported_by_its_message():
-    """Beam's multi_threading DirectRunner (ingestion) re-raises a worker's error as the
-    text of its traceback; the CLI's one line must still be the error's own message."""
+    """Beam's multi_threading DirectRunner (a user's [beam] choice) re-raises a worker's
+    error as the text of its traceback; the CLI's one line must still be its message."""
     from pipeline.cli import _first_line
 
     worker = RuntimeError(

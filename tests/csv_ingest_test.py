@@ -104,3 +104,37 @@ def test_a_row_goes_to_the_same_split_wherever_it_sits():
                                                         reader.PersonalData(), [2, 3])]
     assert backward == list(reversed(forward))
     assert set(forward) == {0, 1}
+
+
+def test_threaded_beam_run_reports_the_first_rejected_file_after_the_run(tmp_path):
+    """On Beam's threads, a rejected file is recorded, not raised inside the worker (no
+    stack trace); the good file is still written, and the span's first error is raised."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from components.csv_ingest import executor
+
+    files = []
+    for name, data in [("a.csv", GOOD), ("b.csv", b"fare,hour,company\n1,x,a\n"),
+                       ("c.csv", b"fare,hour\n1,2\n3,4,5\n")]:
+        (tmp_path / name).write_bytes(data)
+        files.append(str(tmp_path / name))
+    split_dirs = {name: tmp_path / name for name in ("train", "eval")}
+    errors_dir = tmp_path / "errors"
+    for folder in [*split_dirs.values(), errors_dir]:
+        folder.mkdir()
+    options = PipelineOptions(["--direct_running_mode=multi_threading",
+                               "--direct_num_workers=2"])
+    with beam.Pipeline(options=options) as pipeline:
+        _ = (pipeline | beam.Create(list(enumerate(files)))
+             | beam.ParDo(executor._WriteCsvFileSplits(
+                 TYPES, {}, {k: str(v) for k, v in split_dirs.items()}, [2, 3],
+                 str(errors_dir))))
+    assert sorted(p.name for p in errors_dir.iterdir()) == ["00001.txt", "00002.txt"]
+    written = sum(1 for folder in split_dirs.values() for path in folder.glob("*-00000.gz")
+                  for _ in tf.data.TFRecordDataset(str(path), compression_type="GZIP"))
+    assert written == 3
+    with pytest.raises(reader.CsvError) as raised:
+        executor._raise_first_error(str(errors_dir))
+    assert str(raised.value) == (f"{files[1]}: line 2: column 'hour': 'x' is not an integer "
+                                 "as the schema requires")

@@ -72,14 +72,20 @@ class _ReadCsvFile(_CsvFileDoFn):
 class _WriteCsvFileSplits(_CsvFileDoFn):
     """Writes file number `index`'s rows to `<split dir>/data_tfrecord-<index>.gz`, one
     file per split. A retried bundle rewrites the same files; a failed execution's output
-    folder is never published by TFX."""
+    folder is never published by TFX.
+
+    A file the reader rejects is not raised inside Beam: its message goes to
+    `<errors_dir>/<index>.txt` and the executor raises it once the pipeline is done.
+    Raised in a DoFn, the error would reach the user wrapped in a worker's stack trace
+    (which Beam's threaded mode also prints to stderr) instead of as its one line."""
 
     def __init__(self, types: Dict[str, int], personal: Dict[str, Any],
-                 split_dirs: Dict[str, str], bounds: List[int]):
+                 split_dirs: Dict[str, str], bounds: List[int], errors_dir: str):
         super().__init__(types, personal)
         self._names = list(split_dirs)
         self._dirs = split_dirs
         self._bounds = bounds
+        self._errors_dir = errors_dir
 
     def process(self, numbered: Tuple[int, str]) -> None:
         index, path = numbered
@@ -91,9 +97,20 @@ class _WriteCsvFileSplits(_CsvFileDoFn):
             for split, example in reader.read_split_examples(path, data, self._types,
                                                              self._personal, self._bounds):
                 writers[split].write(example)
+        except reader.CsvError as error:
+            with fileio.open(os.path.join(self._errors_dir, f"{index:05d}.txt"), "w") as out:
+                out.write(str(error))
         finally:
             for writer in writers:
                 writer.close()
+
+
+def _raise_first_error(errors_dir: str) -> None:
+    """The rejected file that comes first in the span's order, as one CsvError."""
+    reports = sorted(fileio.glob(os.path.join(errors_dir, "*.txt")))
+    if reports:
+        with fileio.open(reports[0], "r") as report:
+            raise reader.CsvError(report.read())
 
 
 @beam.ptransform_fn
@@ -162,7 +179,10 @@ class Executor(BaseExampleGenExecutor):
         names = [split.name for split in split_config.splits]
         artifact.split_names = artifact_utils.encode_split_names(names)
         split_dirs = {name: artifact_utils.get_split_uri(artifacts, name) for name in names}
-        for folder in split_dirs.values():
+        errors_dir = os.path.join(self._get_tmp_dir(), "rejected_files")
+        if fileio.exists(errors_dir):  # left by an earlier attempt of this execution
+            fileio.rmtree(errors_dir)
+        for folder in [*split_dirs.values(), errors_dir]:
             fileio.makedirs(folder)
         bounds = list(itertools.accumulate(split.hash_buckets for split in split_config.splits))
         with self._make_beam_pipeline() as pipeline:
@@ -170,7 +190,8 @@ class Executor(BaseExampleGenExecutor):
                  | "Files" >> beam.Create(list(enumerate(files)))
                  | "Reshuffle" >> beam.Reshuffle()
                  | "WriteSplits" >> beam.ParDo(
-                     _WriteCsvFileSplits(types, personal, split_dirs, bounds)))
+                     _WriteCsvFileSplits(types, personal, split_dirs, bounds, errors_dir)))
+        _raise_first_error(errors_dir)
         # The artifact's properties exactly as TFX's own Do sets them.
         payload_format = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
         if payload_format:

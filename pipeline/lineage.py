@@ -222,11 +222,17 @@ def model_lineage(store: metadata_store.MetadataStore, pipeline_name: str,
     evaluator = walk.producer(blessing)
     evaluation_artifact = walk.the_output(evaluator, "evaluation")
     baseline = walk.the_input(evaluator, BASELINE_KEY, follow=False)
+    # What the Evaluator scored: EvalSample's output (the eval split, or a sample of it).
+    scored = walk.the_input(evaluator, "examples")
+    walk.producer(scored)  # drawn in the graph: EvalSample, reading the eval split
     evaluation = Step(walk.execution_ref(evaluator),
-                      _refs(walk, evaluation=evaluation_artifact, blessing=blessing),
+                      _refs(walk, evaluation=evaluation_artifact, blessing=blessing,
+                            scored_examples=scored),
                       {"blessed": bool(_int(blessing, "blessed")) if blessing else None,
                        "metrics": _read_metrics(walk, evaluation_artifact),
-                       "baseline_model": _baseline(walk, baseline)})
+                       "baseline_model": _baseline(walk, baseline),
+                       "scored_examples": _int(scored, "examples"),
+                       "eval_split_examples": _int(scored, "source_examples")})
     return ModelLineage(pipeline_name, push, training, transform, schema, examples,
                         validation, evaluation, walk.graph())
 

@@ -123,6 +123,8 @@ def _model_tree(answer: ModelLineage) -> Tree:
                         if baseline.get("pushed_version") else ""))
     evaluation_node = (f"Evaluation: {_execution(evaluation.execution)}", [
         _artifact("evaluation", evaluation.artifacts.get("evaluation")),
+        _leaf(f"scored: {_scored_text(evaluation.facts)} "
+              f"({_ref_text(evaluation.artifacts.get('scored_examples'))})"),
         _leaf("metrics (overall): " + (", ".join(f"{k} {v:.4f}" for k, v in
                                                  sorted(metrics.items())) or "none")),
         _leaf(f"blessing: {_blessing(evaluation.facts.get('blessed'))} "
@@ -132,6 +134,15 @@ def _model_tree(answer: ModelLineage) -> Tree:
              f"({facts.get('destination')})")
     return (title, [push_node, training_node, transform_node, schema_node, examples_node,
                     validation_node, evaluation_node])
+
+
+def _scored_text(facts: dict) -> str:
+    scored, split = facts.get("scored_examples"), facts.get("eval_split_examples")
+    if scored is None:
+        return "?"
+    if split is None or scored == split:
+        return f"the whole eval split ({scored:,} examples)"
+    return f"a sample of {scored:,} of the eval split's {split:,} examples"
 
 
 def _examples_tree(step) -> Tree:

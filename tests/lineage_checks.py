@@ -90,6 +90,10 @@ def check_latest_model_names_the_second_span(scenario: LineageScenario) -> None:
     evaluation = answer["evaluation"]["facts"]
     assert evaluation["blessed"] is True
     assert 0.5 < evaluation["metrics"]["auc"] <= 1.0
+    # The Evaluator scored EvalSample's output: here the whole eval split.
+    assert answer["evaluation"]["artifacts"]["scored_examples"]["type"] == "Examples"
+    assert evaluation["scored_examples"] == evaluation["eval_split_examples"] == (
+        answer["examples"]["facts"]["rows"]["eval"])
     # The second model was compared with the first, which was serving at the time.
     first_model = scenario.answer("model", str(scenario.version_dir(
         scenario.first_versions[-1])))
@@ -148,6 +152,7 @@ def check_text_output_is_a_tree(scenario: LineageScenario) -> None:
     assert any(line.startswith("├── Examples: ") for line in lines)
     assert any("span 2, version" in line for line in lines)
     assert any("BLESSED" in line for line in lines)
+    assert any("scored: the whole eval split (" in line for line in lines)
     runs = scenario.lineage("runs", output_format="text")
     assert runs.stdout.count("cached") >= len(TRAINED_ON_DATA)
 
@@ -165,7 +170,7 @@ def check_dot_renders_with_graphviz(scenario: LineageScenario, tmp_path: Path) -
         assert "<svg" in text
         if question[0] == "model":
             for label in ("VersionedPusher", "Trainer", "Transform", "CsvExampleGen",
-                          "ImportSchemaGen", "Evaluator", "PushedModel"):
+                          "ImportSchemaGen", "EvalSample", "Evaluator", "PushedModel"):
                 assert f">{label}<" in text, label
 
 

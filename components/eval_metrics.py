@@ -42,26 +42,28 @@ class _FromCalibrationHistogram:
                              aggregation_type=None, class_weights=None,
                              example_weighted=False, preprocessors=None, metric_key=None,
                              **kwargs) -> metric_types.MetricComputations:
-        exact = super()._metric_computations  # type: ignore[misc]
-        if thresholds is None and num_thresholds is None:
+        resolved = thresholds
+        if resolved is None and num_thresholds is None:
             default = self._default_threshold()  # type: ignore[attr-defined]
-            thresholds = None if default is None else [default]
-        if isinstance(thresholds, (int, float)):
-            thresholds = [float(thresholds)]
+            resolved = None if default is None else [default]
+        if isinstance(resolved, (int, float)):
+            resolved = [float(resolved)]
         if (top_k is not None or class_id is not None or sub_key is not None
-                or num_thresholds is not None or not thresholds
-                or not on_bucket_edges(thresholds)):
-            return exact(thresholds=thresholds, num_thresholds=num_thresholds, top_k=top_k,
-                         class_id=class_id, name=name, eval_config=eval_config,
-                         model_name=model_name, output_name=output_name, sub_key=sub_key,
-                         aggregation_type=aggregation_type, class_weights=class_weights,
-                         example_weighted=example_weighted, preprocessors=preprocessors,
-                         metric_key=metric_key, **kwargs)
+                or num_thresholds is not None or not resolved
+                or not on_bucket_edges(resolved)):
+            # TFMA's own computation, with the arguments as given: it picks its defaults
+            # itself (for a top-k sub-key the threshold is -inf, not 0.5).
+            return super()._metric_computations(  # type: ignore[misc]
+                thresholds=thresholds, num_thresholds=num_thresholds, top_k=top_k,
+                class_id=class_id, name=name, eval_config=eval_config, model_name=model_name,
+                output_name=output_name, sub_key=sub_key, aggregation_type=aggregation_type,
+                class_weights=class_weights, example_weighted=example_weighted,
+                preprocessors=preprocessors, metric_key=metric_key, **kwargs)
         key = metric_key or metric_types.MetricKey(
             name=name, model_name=model_name, output_name=output_name,
             example_weighted=example_weighted, aggregation_type=aggregation_type)
         computations = binary_confusion_matrices.binary_confusion_matrices(
-            thresholds=thresholds, eval_config=eval_config, model_name=model_name,
+            thresholds=resolved, eval_config=eval_config, model_name=model_name,
             output_name=output_name, aggregation_type=aggregation_type,
             class_weights=class_weights, example_weighted=example_weighted,
             preprocessors=preprocessors, use_histogram=True)

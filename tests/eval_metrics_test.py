@@ -97,3 +97,21 @@ def test_factory_names_the_histogram_variant_with_the_threshold():
     assert accuracy.module == "components.eval_metrics"
     assert accuracy.per_slice_thresholds[0].threshold.value_threshold.lower_bound.value == 0.6
     assert "AUC" in by_class and "BinaryAccuracy" not in by_class
+
+
+def _computation_keys(metric: tfma.MetricConfig, binarize: tfma.BinarizationOptions):
+    computations = metric_specs.to_computations(
+        [tfma.MetricsSpec(metrics=[metric], binarize=binarize)],
+        tfma.EvalConfig(model_specs=[tfma.ModelSpec(label_key="label")]))
+    return sorted(str(key) for c in computations for key in c.keys)
+
+
+@pytest.mark.parametrize("binarize", [tfma.BinarizationOptions(top_k_list={"values": [1]}),
+                                      tfma.BinarizationOptions(class_ids={"values": [0, 1]})])
+def test_per_class_and_top_k_sub_keys_compute_exactly_what_tfma_does(binarize):
+    """The fallback passes TFMA's own arguments on: a top-k sub-key keeps TFMA's -inf
+    default threshold, not the binary 0.5."""
+    ours = _computation_keys(tfma.MetricConfig(class_name="BinaryAccuracyFromHistogram",
+                                               module=eval_metrics.__name__), binarize)
+    tfma_own = _computation_keys(tfma.MetricConfig(class_name="BinaryAccuracy"), binarize)
+    assert ours == tfma_own

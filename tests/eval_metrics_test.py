@@ -67,12 +67,16 @@ def test_same_figures_as_tfma_on_every_slice(tfma_name, config_json):
     assert values_per_metric == (2 if "thresholds" in config_json else 1)
 
 
+def _computations(metrics: list[tfma.MetricConfig],
+                  binarize: tfma.BinarizationOptions = None) -> list:
+    return metric_specs.to_computations(
+        [tfma.MetricsSpec(metrics=metrics, binarize=binarize)],
+        tfma.EvalConfig(model_specs=[tfma.ModelSpec(label_key="label")]))
+
+
 def _passes(metric: tfma.MetricConfig) -> int:
     """Per-example computations (not derived from others) TFMA runs for AUC plus `metric`."""
-    computations = metric_specs.to_computations(
-        [tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="AUC"), metric])],
-        tfma.EvalConfig(model_specs=[tfma.ModelSpec(label_key="label")]))
-    return len({c.keys[0] for c in computations
+    return len({c.keys[0] for c in _computations([tfma.MetricConfig(class_name="AUC"), metric])
                 if not isinstance(c, (metric_types.DerivedMetricComputation,
                                       metric_types.CrossSliceMetricComputation))})
 
@@ -100,10 +104,7 @@ def test_factory_names_the_histogram_variant_with_the_threshold():
 
 
 def _computation_keys(metric: tfma.MetricConfig, binarize: tfma.BinarizationOptions):
-    computations = metric_specs.to_computations(
-        [tfma.MetricsSpec(metrics=[metric], binarize=binarize)],
-        tfma.EvalConfig(model_specs=[tfma.ModelSpec(label_key="label")]))
-    return sorted(str(key) for c in computations for key in c.keys)
+    return sorted(str(key) for c in _computations([metric], binarize) for key in c.keys)
 
 
 @pytest.mark.parametrize("binarize", [tfma.BinarizationOptions(top_k_list={"values": [1]}),

@@ -11,9 +11,10 @@ WORKDIR /opt/conveyor
 COPY constraints.txt setup.py README.md ./
 COPY pipeline/ pipeline/
 COPY components/ components/
+COPY models/ models/
 COPY configs/ configs/
 COPY schema/ schema/
-# Installed (not editable): Transform and Trainer import components.* by module path.
+# Installed (not editable): Transform, Trainer and Evaluator load models.* by module path.
 RUN pip install -c constraints.txt . \
  && groupadd --gid 1000 conveyor \
  && useradd --uid 1000 --gid 1000 --create-home conveyor

@@ -7,7 +7,8 @@ setup(
     version="0.1.0",
     description="Validated, trained, evaluated and pushed models from tabular data, on TFX",
     python_requires=">=3.10,<3.11",
-    packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*"]),
+    packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
+                                    "models", "models.*"]),
     install_requires=[
         "tfx[kfp]==1.16.0",
         "apache-beam[gcp]==2.60.0",

@@ -14,7 +14,7 @@ from pathlib import Path
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from pipeline import mlmd_queries
+from pipeline.metadata.walker import Walker
 
 
 @dataclass(frozen=True)
@@ -33,21 +33,23 @@ def open_sqlite(path: Path) -> metadata_store.MetadataStore:
 
 def latest_run_times(store: metadata_store.MetadataStore,
                      pipeline_name: str) -> list[ComponentTime]:
-    run = mlmd_queries.latest_run(store, pipeline_name)
+    walk = Walker(store, pipeline_name)
+    run = walk.latest_run()
     if run is None:
         return []
     return [ComponentTime(e.node, e.state, (e.execution.last_update_time_since_epoch
                                             - e.execution.create_time_since_epoch) / 1000.0)
-            for e in mlmd_queries.run_executions(store, run)]
+            for e in walk.run_executions(run)]
 
 
 def latest_output_uri(store: metadata_store.MetadataStore, pipeline_name: str, node: str,
                       key: str) -> str | None:
     """The URI of the `key` output the latest run of `node` produced or reused."""
-    for run in reversed(mlmd_queries.pipeline_runs(store, pipeline_name)):
-        for execution in mlmd_queries.run_executions(store, run):
+    walk = Walker(store, pipeline_name)
+    for run in reversed(walk.runs()):
+        for execution in walk.run_executions(run):
             if execution.node == node:
-                artifacts = mlmd_queries.outputs(store, execution.execution).get(key)
+                artifacts = walk.outputs(execution.execution).get(key)
                 if artifacts:
                     return artifacts[0].uri
     return None

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import bundled_data
+from pipeline.dataset import bundled_data
 
 SHARD_ROWS = 100_000  # rows per file: one file per Beam work item in Conveyor's reader
 

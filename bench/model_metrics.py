@@ -78,7 +78,7 @@ def stock_labels(serialized: list[bytes]) -> np.ndarray:
     """The stock preprocessing_fn's label: tips > 20% of fare, 0 when fare is missing."""
     import tensorflow as tf
 
-    from pipeline.bundled_data import big_tipper
+    from pipeline.dataset.bundled_data import big_tipper
 
     labels = []
     for s in serialized:
@@ -151,14 +151,14 @@ def core_parameter_bytes(saved_model_dir: Path) -> int:
 def measure_conveyor(version_dir: Path, examples_uri: str, label: str,
                      note: str = "") -> tuple[list[ModelFigures], dict]:
     """SavedModel, TFLite core and TFLite end to end of one Conveyor model version."""
-    from components.tflite_export import SIDECAR_FILE, TFLITE_FILE
-    from pipeline.served_model import SavedModelPredictor, TFLitePredictor
+    from components.layout import SIDECAR_FILE, TFLITE_FILE, TFLITE_SUBDIR
+    from pipeline.serving.predictors import SavedModelPredictor, TFLitePredictor
 
     serialized = eval_examples(examples_uri)
     labels = conveyor_labels(serialized, label)
     saved = SavedModelPredictor(version_dir)
     lite = TFLitePredictor(version_dir)
-    tflite_file = Path(version_dir) / "tflite" / TFLITE_FILE
+    tflite_file = Path(version_dir) / TFLITE_SUBDIR / TFLITE_FILE
     core = FixedCore(tflite_file.read_bytes())
     vectors = lite.encode(serialized[:max(BATCH_SIZES)])
 
@@ -179,7 +179,7 @@ def measure_conveyor(version_dir: Path, examples_uri: str, label: str,
                                 auc, {b: per_example_us(lite.predict, serialized, b)
                                       for b in BATCH_SIZES},
                                 "parse + transform + encode + core; size incl. transform"))
-    sidecar = json.loads((Path(version_dir) / "tflite" / SIDECAR_FILE).read_text())
+    sidecar = json.loads((Path(version_dir) / TFLITE_SUBDIR / SIDECAR_FILE).read_text())
     sizes = {"float_core_tflite_bytes": sidecar.get("size", {}).get("float_tflite_bytes"),
              "float_core_param_bytes": core_parameter_bytes(version_dir),
              "int8_tflite_bytes": tflite_file.stat().st_size,
@@ -188,7 +188,7 @@ def measure_conveyor(version_dir: Path, examples_uri: str, label: str,
 
 
 def measure_stock(saved_model_dir: Path, examples_uri: str, note: str = "") -> ModelFigures:
-    from pipeline.served_model import SavedModelPredictor
+    from pipeline.serving.predictors import SavedModelPredictor
 
     serialized = eval_examples(examples_uri)
     labels = stock_labels(serialized)

@@ -1,7 +1,4 @@
-"""Conveyor's TFX component code: the transform and trainer modules and custom components."""
+"""Conveyor's own TFX components (a folder each: spec, executor) and the component-side
+libraries they share (drift comparison, anomalies, the artifact layout)."""
 
-import os
-
-# TFX 1.16's trainer code and tensorflow-model-optimization need Keras 2 (tf_keras);
-# set before anything imports TensorFlow, in every process that loads this code.
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import models  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)

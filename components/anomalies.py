@@ -6,11 +6,8 @@ import os
 from dataclasses import dataclass
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx.types import artifact_utils
-from tfx.types.artifact import Artifact
-from tfx.utils import io_utils
 
-SCHEMA_DIFF_FILE = "SchemaDiff.pb"
+from components import layout
 
 
 @dataclass(frozen=True)
@@ -24,13 +21,14 @@ class Anomaly:
         return f"[{self.split}] {self.feature}: {self.kind}: {self.description}"
 
 
-def read(artifact: Artifact, splits: list[str] | None = None) -> list[Anomaly]:
-    """Every anomaly of the artifact's splits (all splits when none are named)."""
+def read(artifact, splits: list[str] | None = None) -> list[Anomaly]:
+    """Every anomaly of a TFX ExampleAnomalies artifact's splits (all splits when none
+    are named)."""
     found = []
-    for split in artifact_utils.decode_split_names(artifact.split_names):
+    for split in layout.split_names(artifact.split_names):
         if splits is not None and split not in splits:
             continue
-        path = os.path.join(artifact_utils.get_split_uri([artifact], split), SCHEMA_DIFF_FILE)
+        path = os.path.join(layout.split_uri(artifact.uri, split), layout.SCHEMA_DIFF_FILE)
         found.extend(from_proto(_read_binary(path), split))
     return found
 
@@ -50,6 +48,8 @@ def from_proto(proto: anomalies_pb2.Anomalies, split: str) -> list[Anomaly]:
 
 
 def _read_binary(path: str) -> anomalies_pb2.Anomalies:
+    from tfx.utils import io_utils
+
     proto = anomalies_pb2.Anomalies()
     proto.ParseFromString(io_utils.read_bytes_file(path))
     return proto

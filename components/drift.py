@@ -28,7 +28,11 @@ from typing import Mapping, Optional
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
-NUMERIC, CATEGORICAL = "numeric", "categorical"
+from components.drift_settings import (  # noqa: F401  (re-exported: the one vocabulary)
+    CATEGORICAL, NUMERIC, SOURCE_DEFAULT, SOURCE_FEATURE, SOURCE_SCHEMA, Thresholds,
+    feature_kinds)
+from components.errors import first_line
+
 JENSEN_SHANNON, L_INFINITY = "jensen_shannon_divergence", "l_infinity"
 DRIFT, SKEW = "drift", "skew"
 OK, OVER, MISSING = "ok", "over", "missing"
@@ -42,7 +46,6 @@ FORMAT = "conveyor.drift/1"
 # samples of the same data, and the divergence of a few hundred rows reads 0.1 by chance.
 HISTOGRAM_BUCKETS = 10
 HISTOGRAM_SOURCE = schema_pb2.HistogramSelection.QUANTILES
-SOURCE_SCHEMA, SOURCE_FEATURE, SOURCE_DEFAULT = "schema", "config feature", "config default"
 
 _METRIC_OF_TYPE = {
     anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: JENSEN_SHANNON,
@@ -54,29 +57,6 @@ _TFRECORD_SUFFIXES = (".tfrecord", ".tfrecords", ".tfrecord.gz", ".tfrecords.gz"
 
 class InputDataError(ValueError):
     """Data that cannot be compared: missing, empty, or not CSV/TFRecord; names the path."""
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Config thresholds (the schema's comparators override them, see the module doc)."""
-
-    numeric: float = 0.1  # Jensen-Shannon divergence
-    categorical: float = 0.1  # L-infinity distance
-    per_feature: Mapping[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {"numeric": self.numeric, "categorical": self.categorical,
-                "per_feature": dict(self.per_feature)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> "Thresholds":
-        return cls(float(data["numeric"]), float(data["categorical"]),
-                   {k: float(v) for k, v in data.get("per_feature", {}).items()})
-
-    def for_feature(self, name: str, kind: str) -> tuple[float, str]:
-        if name in self.per_feature:
-            return self.per_feature[name], SOURCE_FEATURE
-        return (self.numeric if kind == NUMERIC else self.categorical), SOURCE_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -123,11 +103,6 @@ class Report:
                 "current": self.current, "verdict": OVER if self.over else OK,
                 "features_over_threshold": len(self.over),
                 "features": [f.to_dict() for f in self.features]}
-
-
-def feature_kinds(features) -> dict[str, str]:
-    """Comparison kind of each config feature (components.features.FeatureSet)."""
-    return {f.name: CATEGORICAL if f.kind == "categorical" else NUMERIC for f in features.features}
 
 
 def statistics_schema(schema: schema_pb2.Schema, kinds: Mapping[str, str]) -> schema_pb2.Schema:
@@ -197,7 +172,7 @@ def compute_statistics(pattern: str, data_format: str, schema: schema_pb2.Schema
                                                            pipeline_options=pipeline_options)
     except (ValueError, RuntimeError, OSError) as error:
         raise InputDataError(f"{pattern}: cannot read as {data_format}: "
-                             f"{_first_line(error)}") from error
+                             f"{first_line(error)}") from error
     if not stats.datasets or stats.datasets[0].num_examples == 0:
         raise InputDataError(f"{pattern}: no rows")
     return stats
@@ -270,7 +245,3 @@ def span_folder(data_root: str, number: int) -> Optional[str]:
             return os.path.join(data_root, name.rstrip("/"))
     return None
 
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:300]

@@ -1,3 +1,4 @@
-"""Conveyor's pipeline: configuration, the one pipeline factory, runners and the CLI."""
+"""Conveyor's orchestration side: configuration, the one pipeline factory, the runners,
+and the commands that read what runs recorded (summary, lineage, drift and skew)."""
 
-import components  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import models  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)

@@ -21,12 +21,15 @@ import traceback
 import warnings
 from pathlib import Path
 
-from pipeline import compile_command, config as config_lib
-from pipeline import drift_commands, lineage_cli
-from pipeline.spans import DataError
-from pipeline.workspace_lock import AlreadyRunning, exclusive
+from pipeline import config as config_lib
+from pipeline.runners import compile_command
+from pipeline.drift import commands as drift_commands
+from pipeline.lineage import cli as lineage_cli
+from pipeline.errors import (EXIT_FAILURE, EXIT_FINDING, EXIT_INPUT, EXIT_OK, DataError,
+                             first_line)
+from pipeline.runners.workspace_lock import AlreadyRunning, exclusive
+from pipeline.source_tree import ROOT
 
-EXIT_OK, EXIT_FINDING, EXIT_INPUT, EXIT_FAILURE = 0, 1, 2, 3
 VALIDATION_NODE = "ValidationGate"
 
 
@@ -64,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     spans = commands.add_parser("bundled-data", help="(re)build data/taxi from the tfx wheel")
     spans.add_argument("--output", type=Path,
-                       default=Path(__file__).resolve().parent.parent / "data" / "taxi")
+                       default=ROOT / "data" / "taxi")
     spans.add_argument("--spans", type=int, default=3)
     spans.set_defaults(handler=bundled_data_command)
     compile_command.register(commands)
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001  (the one place that turns crashes into a line)
         if args.verbose:
             traceback.print_exc()
-        print(f"error: {type(error).__name__}: {_first_line(error)}"
+        print(f"error: {type(error).__name__}: {first_line(error)}"
               + ("" if args.verbose else " (--verbose for the stack trace)"), file=sys.stderr)
         return EXIT_FAILURE
 
@@ -109,7 +112,10 @@ def run_command(args: argparse.Namespace) -> int:
         data_root=args.data_root, span=args.span, workspace=args.workspace,
         beam_runner=args.beam_runner)
     from components.validation_gate.executor import AnomaliesFound
-    from pipeline import local_runner, metadata_store, run_summary
+    from pipeline.runners import local as local_runner
+    from pipeline.metadata import store as metadata_store
+    from pipeline.summary import summary as run_summary
+    from pipeline.summary import text as summary_text
 
     with exclusive(config.workspace):
         started = time.time()
@@ -126,7 +132,7 @@ def run_command(args: argparse.Namespace) -> int:
                                         since=started)
     if summary is not None:
         print(json.dumps(summary.to_dict(), indent=2) if args.format == "json"
-              else run_summary.render_text(summary))
+              else summary_text.render_text(summary))
     if isinstance(failure, AnomaliesFound):
         print("Stopped: data validation found anomalies; nothing was trained or pushed.",
               file=sys.stderr)
@@ -134,7 +140,7 @@ def run_command(args: argparse.Namespace) -> int:
     if failure is not None:
         failed = [n for n, s in (summary.components if summary else []) if s == "failed"]
         where = f" in {failed[0]}" if failed else ""
-        raise InputError(f"run failed{where}: {_first_line(failure)}"
+        raise InputError(f"run failed{where}: {first_line(failure)}"
                          f"{'' if args.verbose else ' (--verbose for the stack trace)'}")
     if summary is not None and summary.blessed is False:
         print("Not blessed: the model missed its thresholds; the serving model is unchanged.",
@@ -147,7 +153,8 @@ def check_command(args: argparse.Namespace) -> int:
     config = config_lib.load(args.config).with_overrides(workspace=args.workspace)
     if config.metadata.backend == "sqlite" and not config.metadata_path.exists():
         raise config_lib.ConfigError(f"{config.metadata_path}: no metadata store in this workspace")
-    from pipeline import metadata_health, metadata_store
+    from pipeline.metadata import health as metadata_health
+    from pipeline.metadata import store as metadata_store
 
     with exclusive(config.workspace):
         problems = metadata_health.check(metadata_store.open_store(config))
@@ -158,7 +165,7 @@ def check_command(args: argparse.Namespace) -> int:
 
 
 def schema_command(args: argparse.Namespace) -> int:
-    from pipeline import schema_tool
+    from pipeline.dataset import schema_tool
 
     schema_tool.write(schema_tool.draft_schema(args.data, args.label), args.output)
     print(f"wrote {args.output}: curate it (domains, presence) and point the config at it")
@@ -166,27 +173,12 @@ def schema_command(args: argparse.Namespace) -> int:
 
 
 def bundled_data_command(args: argparse.Namespace) -> int:
-    from pipeline import bundled_data
+    from pipeline.dataset import bundled_data
 
     for path in bundled_data.build_spans(bundled_data.wheel_sample_csv(), args.output,
                                          args.spans):
         print(path)
     return EXIT_OK
-
-
-def _first_line(error: BaseException) -> str:
-    """The message a user needs, without Beam's "[while running 'step']" suffix.
-
-    Beam's multi-threaded DirectRunner (a `[beam] direct_running_mode` a user may choose)
-    re-raises a worker's error as the text of the worker's traceback: the message is then
-    its last line, after the exception's type.
-    """
-    text = str(error).strip() or type(error).__name__
-    lines = text.splitlines()
-    line = lines[0]
-    if line.startswith("Traceback (most recent call last):"):
-        line = re.sub(r"^[\w.]+: ", "", lines[-1].strip(), count=1)
-    return re.sub(r" \[while running '[^']*'\]$", "", line)
 
 
 class _Progress(logging.Handler):

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 import tensorflow_model_analysis as tfma
@@ -33,21 +32,23 @@ from tfx.proto import example_gen_pb2, range_config_pb2, trainer_pb2
 from tfx.types import Channel, standard_artifacts
 from tfx.dsl.components.base import executor_spec
 
+from components import layout
 from components.csv_ingest import executor as csv_ingest
-from components import drift as drift_lib
-from components import eval_metrics
+from models import eval_metrics
 from components.drift_check.component import DriftCheck
 from components.eval_sample.component import EvalSample
 from components.validation_gate.component import ValidationGate
 from components.versioned_pusher.component import VersionedPusher
-from pipeline import baseline as baseline_lib
+from components import baseline_resolver as baseline_lib
 from pipeline.config import Config, MetricThreshold
-from pipeline.spans import SPAN_PATTERN
+from pipeline.dataset.spans import SPAN_PATTERN
+from pipeline.source_tree import ROOT
 
-COMPONENTS_DIR = Path(__file__).resolve().parent.parent / "components"
-PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
-RUN_FN = "components.trainer.run_fn"
-EVAL_EXTRACTORS_MODULE = "components.eval_extractors"  # its custom_extractors: see there
+# The code that runs inside components: a change to it must invalidate their cache.
+COMPONENT_SIDE_CODE = (ROOT / "components", ROOT / "models")
+PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
+RUN_FN = "models.trainer.run_fn"
+EVAL_EXTRACTORS_MODULE = "models.eval_extractors"  # its custom_extractors: see there
 GATED_SPLITS = ("train", "eval")
 INGESTION_ID = "CsvExampleGen"
 EVALUATOR_ID = "Evaluator"
@@ -93,7 +94,7 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         schema=curated_schema.outputs["schema"])
     drift_check = DriftCheck(examples=example_gen.outputs["examples"],
                              schema=curated_schema.outputs["schema"],
-                             data_root=locations.data_root, features=drift_features(config),
+                             data_root=locations.data_root, features=config.drift_features(),
                              thresholds=config.drift.thresholds_dict())
     gate = ValidationGate(schema=curated_schema.outputs["schema"],
                           anomalies=example_validator.outputs["anomalies"],
@@ -168,7 +169,7 @@ def eval_config(config: Config) -> tfma.EvalConfig:
         # The raw label column holds the class ids the model predicts (the transform only
         # casts it), so TFMA reads it from the examples instead of running the transform
         # graph a second time per batch and splitting every transformed feature per row.
-        model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=label.name)],
+        model_specs=[tfma.ModelSpec(signature_name=layout.SERVING_SIGNATURE, label_key=label.name)],
         slicing_specs=[tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=[name])
                                               for name in config.evaluation.slices],
         metrics_specs=[tfma.MetricsSpec(metrics=[
@@ -201,14 +202,6 @@ def _metric(metric: MetricThreshold) -> tfma.MetricConfig:
     return tfma.MetricConfig(class_name=metric.name, per_slice_thresholds=per_slice)
 
 
-def drift_features(config: Config) -> dict[str, str]:
-    """Features DriftCheck compares, by kind. It reads the raw span files, so personal
-    columns (dropped or pseudonymized at ingestion) are left out of its statistics."""
-    personal = set(config.privacy.drop) | set(config.privacy.pseudonymize)
-    return {name: kind for name, kind in drift_lib.feature_kinds(config.features).items()
-            if name not in personal}
-
-
 def personal_settings(config: Config) -> dict:
     """What ingestion needs to know of personal columns. The key itself stays in the
     environment; only a fingerprint of it is recorded, so a new key re-ingests."""
@@ -231,9 +224,11 @@ def _span_range(span: Optional[int]) -> Optional[range_config_pb2.RangeConfig]:
 
 
 def components_fingerprint() -> str:
-    """A digest of the code that Transform and Trainer run, for caching and lineage."""
+    """A digest of the code that runs inside components (the custom components, the
+    resolver strategy, the module files), for caching and lineage."""
     digest = hashlib.sha256()
-    for path in sorted(COMPONENTS_DIR.rglob("*.py")):
-        digest.update(str(path.relative_to(COMPONENTS_DIR)).encode())
-        digest.update(path.read_bytes())
+    for folder in COMPONENT_SIDE_CODE:
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -3,7 +3,7 @@
 import tensorflow as tf
 from tensorflow.python.autograph.impl import conversion
 
-from components import autograph_rules
+from models import autograph_rules
 
 
 def test_tf_keras_layer_calls_are_not_converted_and_the_rule_is_added_once():

@@ -17,7 +17,9 @@ import pytest
 
 from components.versioned_pusher.executor import versions
 from pipeline import config as config_lib
-from pipeline import metadata_health, metadata_store, mlmd_queries
+from pipeline.metadata import health as metadata_health
+from pipeline.metadata import store as metadata_store
+from pipeline.metadata.walker import Walker
 from tests.conftest import run_cli, slice_spans, taxi_config
 
 pytestmark = pytest.mark.e2e
@@ -50,8 +52,8 @@ class Served:
 
     def latest_states(self) -> dict[str, str]:
         store = metadata_store.open_store(self.config)
-        run = mlmd_queries.latest_run(store, self.config.name)
-        return {e.node: e.state for e in mlmd_queries.run_executions(store, run)}
+        walk = Walker(store, self.config.name)
+        return {e.node: e.state for e in walk.run_executions(walk.latest_run())}
 
     def with_cell(self, column: str, value: str | list[str], every: int = 40) -> bytes:
         """`value` (or the values in turn) in `column` on every `every`-th data row."""

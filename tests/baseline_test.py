@@ -3,7 +3,7 @@
 from tfx.components.evaluator import constants
 from tfx.types import standard_artifacts
 
-from pipeline.baseline import (BLESSING, CANDIDATE, MODEL, LatestBlessedOtherModelStrategy,
+from components.baseline_resolver import (BLESSING, CANDIDATE, MODEL, LatestBlessedOtherModelStrategy,
                                latest_blessed)
 
 

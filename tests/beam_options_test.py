@@ -4,7 +4,10 @@ its options is a config error, and `run --beam-runner` carries the override."""
 import pytest
 from tfx.dsl.components.base import executor_spec
 
-from pipeline import beam_options, config as config_lib, local_runner
+from pipeline import config as config_lib
+from pipeline.runners import beam_options
+from pipeline.runners import local as local_runner
+from pipeline.source_tree import ROOT
 from tests.conftest import TAXI_DATA, run_cli, taxi_config
 
 RUNNER_OPTIONS = '''project = "p"
@@ -101,7 +104,7 @@ def test_a_local_direct_run_names_conveyor_as_the_dependency_so_tfx_builds_no_sd
 
     config = config_with(tmp_path)
     args = local_runner.build(config).beam_pipeline_args
-    assert f"--setup_file={local_runner.SOURCE_ROOT / 'setup.py'}" in args
+    assert f"--setup_file={ROOT / 'setup.py'}" in args
     # TFX's check: with a dependency flag present it returns the args as they are,
     # instead of building an sdist of itself before every Beam component.
     assert dependency_utils.make_beam_dependency_flags(args) == args

@@ -8,7 +8,7 @@ import math
 
 from bench import environment, inputs, report
 from bench.component_times import ComponentTime
-from pipeline import bundled_data
+from pipeline.dataset import bundled_data
 
 SAMPLE_HEADER = ["fare", "trip_start_timestamp", "company", "tips"]
 SAMPLE = [["10.0", "1", "A", "3.0"], ["10.0", "2", "B", "1.0"], ["", "3", "C", "5.0"]]

@@ -2,7 +2,7 @@
 
 import csv
 
-from pipeline import bundled_data
+from pipeline.dataset import bundled_data
 from tests.conftest import TAXI_DATA
 
 

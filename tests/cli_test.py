@@ -2,7 +2,7 @@
 
 import fcntl
 
-from pipeline.workspace_lock import LOCK_FILE
+from pipeline.runners.workspace_lock import LOCK_FILE
 from tests.conftest import run_cli, slice_spans, taxi_config
 
 
@@ -64,14 +64,14 @@ def test_usage_error_exits_2():
 def test_an_error_from_a_threaded_beam_worker_is_reported_by_its_message():
     """Beam's multi_threading DirectRunner (a user's [beam] choice) re-raises a worker's
     error as the text of its traceback; the CLI's one line must still be its message."""
-    from pipeline.cli import _first_line
+    from pipeline.errors import first_line
 
     worker = RuntimeError(
         "Traceback (most recent call last):\n"
         '  File "apache_beam/runners/common.py", line 1501, in process\n'
         "components.csv_ingest.reader.CsvError: /d/span-4/data.csv: line 2: column 'fare': "
         "'twelve dollars' is not a number as the schema requires [while running 'WriteSplits']\n")
-    assert _first_line(worker) == ("/d/span-4/data.csv: line 2: column 'fare': 'twelve dollars' "
+    assert first_line(worker) == ("/d/span-4/data.csv: line 2: column 'fare': 'twelve dollars' "
                                    "is not a number as the schema requires")
     plain = ValueError("/d/a.csv: empty file [while running 'ReadCsv']\nmore")
-    assert _first_line(plain) == "/d/a.csv: empty file"
+    assert first_line(plain) == "/d/a.csv: empty file"

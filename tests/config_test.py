@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from components.features import BUCKETIZED, CATEGORICAL, EMBEDDING, NUMERIC
+from models.features import BUCKETIZED, CATEGORICAL, EMBEDDING, NUMERIC
 from pipeline import config as config_lib
-from pipeline.spans import DataError, check_columns, select_span
+from pipeline.dataset.spans import check_columns, select_span
+from pipeline.errors import DataError
 from tests.conftest import TAXI_CONFIG, slice_spans, taxi_config
 
 

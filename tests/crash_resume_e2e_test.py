@@ -18,8 +18,10 @@ import pytest
 
 from components.versioned_pusher.executor import STAGING_PREFIX, versions
 from pipeline import config as config_lib
-from pipeline import metadata_health, metadata_store, mlmd_queries
-from pipeline.workspace_lock import LOCK_FILE
+from pipeline.metadata import health as metadata_health
+from pipeline.metadata import store as metadata_store
+from pipeline.metadata.walker import Walker
+from pipeline.runners.workspace_lock import LOCK_FILE
 from tests.conftest import REPO, run_cli, slice_spans, taxi_config
 
 pytestmark = pytest.mark.e2e
@@ -53,8 +55,8 @@ def executing(pipeline_root: Path, node: str):
 
 def states(config) -> dict[str, str]:
     store = metadata_store.open_store(config)
-    run = mlmd_queries.latest_run(store, config.name)
-    return {e.node: e.state for e in mlmd_queries.run_executions(store, run)}
+    walk = Walker(store, config.name)
+    return {e.node: e.state for e in walk.run_executions(walk.latest_run())}
 
 
 def test_killed_runs_resume_from_cache_and_concurrent_runs_are_refused(tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import kubeflow_runner
+from pipeline.runners import kubeflow as kubeflow_runner
 from tests.conftest import REPO
 
 DOCKERFILE = REPO / "Dockerfile"

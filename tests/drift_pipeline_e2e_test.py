@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import config as config_lib
-from pipeline import drift_samples, metadata_store, run_summary
+from pipeline.drift import samples as drift_samples
+from pipeline.metadata import store as metadata_store
+from pipeline.summary import summary as run_summary
 from tests.conftest import run_cli, slice_spans, taxi_config
 from tests.drift_test import without_drift_table
 

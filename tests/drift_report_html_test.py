@@ -17,7 +17,8 @@ import tensorflow_data_validation as tfdv
 
 from components import drift
 from pipeline import config as config_lib
-from pipeline import drift_report, drift_samples, factory
+from pipeline.drift import report as drift_report
+from pipeline.drift import samples as drift_samples
 from tests.conftest import TAXI_CONFIG, TAXI_SCHEMA, slice_spans
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -32,7 +33,7 @@ def report(tmp_path_factory) -> drift.Report:
     data = slice_spans(root / "data", 1000, spans=(1,))
     drifted = drift_samples.write_drifted_span(data / "span-1" / "data.csv",
                                                root / "drifted" / "data.csv")
-    kinds = factory.drift_features(config_lib.load(TAXI_CONFIG))
+    kinds = config_lib.load(TAXI_CONFIG).drift_features()
     schema = tfdv.load_schema_text(str(TAXI_SCHEMA))
     baseline = drift.compute_statistics(str(data / "span-1" / "data.csv"), drift.CSV, schema,
                                         kinds)

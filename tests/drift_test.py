@@ -14,12 +14,12 @@ import pytest
 import tensorflow_data_validation as tfdv
 from tfx.types import standard_artifacts
 
-from components import drift
+from components import drift, layout
 from components.drift_check import executor as drift_check
 from components.drift_check.component import DriftReport
 from components.validation_gate import executor as gate
 from pipeline import config as config_lib
-from pipeline import drift_samples, factory
+from pipeline.drift import samples as drift_samples
 from tests.conftest import TAXI_CONFIG, TAXI_SCHEMA, slice_spans, taxi_config
 from tests.validation_gate_test import anomalies_artifact, schema_artifact
 
@@ -32,7 +32,7 @@ def setup(tmp_path_factory):
     data = slice_spans(root / "data", ROWS, spans=(1,))
     drift_samples.write_drifted_span(data / "span-1" / "data.csv", data / "span-2" / "data.csv")
     config = config_lib.load(TAXI_CONFIG)
-    kinds = factory.drift_features(config)
+    kinds = config.drift_features()
     schema = tfdv.load_schema_text(str(TAXI_SCHEMA))
     stats = {n: drift.compute_statistics(*drift.data_files(str(data / f"span-{n}")), schema,
                                          kinds) for n in (1, 2)}
@@ -110,7 +110,7 @@ def drift_report_artifact(root, report: dict) -> DriftReport:
     artifact = DriftReport()
     artifact.uri = str(root / "drift")
     os.makedirs(artifact.uri)
-    with open(os.path.join(artifact.uri, drift_check.REPORT_FILE), "w") as handle:
+    with open(os.path.join(artifact.uri, layout.DRIFT_REPORT_FILE), "w") as handle:
         json.dump(report, handle)
     return artifact
 

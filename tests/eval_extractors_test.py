@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow_model_analysis as tfma
 
-from components import eval_extractors
+from models import eval_extractors
 from pipeline import config as config_lib
 from pipeline import factory
 from tests.conftest import TAXI_CONFIG

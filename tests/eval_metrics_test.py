@@ -6,7 +6,7 @@ import pytest
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.metrics import metric_specs, metric_types
 
-from components import eval_metrics
+from models import eval_metrics
 from pipeline import config as config_lib
 from pipeline import factory
 
@@ -98,7 +98,7 @@ def test_off_edge_threshold_falls_back_to_the_exact_pass():
 def test_factory_names_the_histogram_variant_with_the_threshold():
     by_class = {m.class_name: m for m in factory.eval_config(CONFIG).metrics_specs[0].metrics}
     accuracy = by_class["BinaryAccuracyFromHistogram"]
-    assert accuracy.module == "components.eval_metrics"
+    assert accuracy.module == "models.eval_metrics"
     assert accuracy.per_slice_thresholds[0].threshold.value_threshold.lower_bound.value == 0.6
     assert "AUC" in by_class and "BinaryAccuracy" not in by_class
 

@@ -15,7 +15,8 @@ from tfx.dsl.components.base import executor_spec
 from tfx.dsl.components.common import resolver
 
 from pipeline import config as config_lib
-from pipeline import kubeflow_runner, local_runner
+from pipeline.runners import kubeflow as kubeflow_runner
+from pipeline.runners import local as local_runner
 from tests.conftest import REPO, TAXI_DATA, run_cli, taxi_config
 
 IMAGE = "europe-docker.pkg.dev/conveyor-test/images/conveyor:1.0"
@@ -142,8 +143,8 @@ def test_locations_are_cluster_uris_and_no_local_path_appears(compiled):
     assert parameter("CsvExampleGen", "input_base") == f"{BUCKET}/data/taxi"
     assert parameter("VersionedPusher", "serving_dir") == f"{BUCKET}/serving/taxi"
     assert parameter("ImportSchemaGen", "schema_file") == "/opt/conveyor/schema/taxi/schema.pbtxt"
-    assert parameter("Transform", "preprocessing_fn") == "components.preprocessing.preprocessing_fn"
-    assert parameter("Trainer", "run_fn") == "components.trainer.run_fn"
+    assert parameter("Transform", "preprocessing_fn") == "models.preprocessing.preprocessing_fn"
+    assert parameter("Trainer", "run_fn") == "models.trainer.run_fn"
     assert "module_file" not in tasks["Transform"].inputs.parameters
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import config as config_lib
-from pipeline import metadata_store
+from pipeline.metadata import store as metadata_store
 from tests.conftest import TAXI_CONFIG
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.features import (BUCKETIZED, CATEGORICAL, EMBEDDING, NUMERIC, Feature,
+from models.features import (BUCKETIZED, CATEGORICAL, EMBEDDING, NUMERIC, Feature,
                                  FeatureSet, Label)
-from components.model import build_model, input_layout, predicted_class
+from models.model import build_model, input_layout, predicted_class
 
 
 def feature_set(num_classes=2, encoding="one_hot"):

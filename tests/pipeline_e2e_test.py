@@ -18,7 +18,8 @@ import tensorflow as tf
 
 from components.versioned_pusher.executor import versions
 from pipeline import config as config_lib
-from pipeline import metadata_store, mlmd_queries
+from pipeline.metadata import store as metadata_store
+from pipeline.metadata.walker import Walker
 from tests.conftest import run_cli, slice_spans, taxi_config
 
 pytestmark = pytest.mark.e2e
@@ -50,8 +51,8 @@ class Runs:
 
     def states(self) -> dict[str, str]:
         store = metadata_store.open_store(self.config)
-        run = mlmd_queries.latest_run(store, self.config.name)
-        return {e.node: e.state for e in mlmd_queries.run_executions(store, run)}
+        walk = Walker(store, self.config.name)
+        return {e.node: e.state for e in walk.run_executions(walk.latest_run())}
 
     def serving_versions(self) -> list[int]:
         return versions(str(self.config.serving_dir))
@@ -99,7 +100,7 @@ def test_every_component_executed_in_ml_metadata(runs):
 
 def test_rows_per_split_cover_the_ingested_span(runs):
     store = metadata_store.open_store(runs.config)
-    from pipeline.run_summary import summarize
+    from pipeline.summary.summary import summarize
 
     summary = summarize(store, runs.config.name)
     assert sum(summary.rows.values()) == ROWS_PER_SPAN
@@ -135,7 +136,7 @@ def test_pushed_version_holds_saved_model_and_tflite(runs):
 
 
 def test_saved_model_answers_a_serialized_example_without_the_label(runs):
-    from pipeline.served_model import SavedModelPredictor
+    from pipeline.serving.predictors import SavedModelPredictor
 
     example = tf.train.Example()
     row = {"fare": 12.5, "trip_miles": 3.1, "trip_seconds": 900, "payment_type": b"Credit Card",
@@ -158,7 +159,7 @@ def test_saved_model_answers_a_serialized_example_without_the_label(runs):
 
 
 def test_tflite_accuracy_is_within_two_points_of_the_saved_model(runs):
-    from pipeline.served_model import SavedModelPredictor, TFLitePredictor
+    from pipeline.serving.predictors import SavedModelPredictor, TFLitePredictor
 
     serialized = eval_examples(runs)
     labels = labels_of(serialized, "big_tipper")

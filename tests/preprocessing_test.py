@@ -8,9 +8,9 @@ import tensorflow as tf
 import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
-from components.features import (BUCKETIZED, CATEGORICAL, NUMERIC, Z_SCORE_CLIP, Feature,
+from models.features import (BUCKETIZED, CATEGORICAL, NUMERIC, Z_SCORE_CLIP, Feature,
                                  FeatureSet, Label)
-from components.preprocessing import preprocessing_fn
+from models.preprocessing import preprocessing_fn
 
 FEATURES = FeatureSet(
     label=Label("label", 2),

@@ -12,7 +12,7 @@ import tensorflow_data_validation as tfdv
 
 from components import drift
 from pipeline import config as config_lib
-from pipeline import drift_samples, factory
+from pipeline.drift import samples as drift_samples
 from tests.conftest import TAXI_CONFIG, TAXI_SCHEMA
 
 
@@ -27,7 +27,7 @@ def test_bundled_serving_sample_is_what_its_generator_makes(tmp_path):
 @pytest.fixture(scope="module")
 def skew_report() -> drift.Report:
     config = config_lib.load(TAXI_CONFIG)
-    kinds = factory.drift_features(config)
+    kinds = config.drift_features()
     schema = tfdv.load_schema_text(str(TAXI_SCHEMA))
     training = drift.compute_statistics(str(drift_samples.SERVING_SOURCE), drift.CSV, schema,
                                         kinds)
@@ -53,7 +53,7 @@ def test_every_feature_is_compared_and_the_missing_label_is_not_a_finding(skew_r
 
 def test_schema_skew_comparator_sets_the_threshold(tmp_path, skew_report):
     config = config_lib.load(TAXI_CONFIG)
-    kinds = factory.drift_features(config)
+    kinds = config.drift_features()
     schema = tfdv.load_schema_text(str(TAXI_SCHEMA))
     tfdv.get_feature(schema, "trip_seconds").skew_comparator.jensen_shannon_divergence \
         .threshold = 1.0

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components import tflite_export
-from components.model import Segment
+from components.layout import SIDECAR_FILE, TFLITE_FILE
+from models import tflite_export
+from models.model import Segment
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +54,8 @@ def test_sidecar_describes_quantization_and_layout(trained_core, tmp_path):
     layout = [Segment("a", "a_xf", "numeric", "z_score", 0, 1),
               Segment("b", "b_xf", "categorical", "one_hot", 1, 5)]
     tflite_export.write(tmp_path, content, parity, layout, {"num_classes": 2}, "transform")
-    sidecar = json.loads((tmp_path / tflite_export.SIDECAR_FILE).read_text())
-    assert (tmp_path / tflite_export.TFLITE_FILE).read_bytes() == content
+    sidecar = json.loads((tmp_path / SIDECAR_FILE).read_text())
+    assert (tmp_path / TFLITE_FILE).read_bytes() == content
     assert sidecar["input"]["dtype"] == sidecar["output"]["dtype"] == "int8"
     assert sidecar["input"]["scale"] > 0 and -128 <= sidecar["input"]["zero_point"] <= 127
     assert [s["feature"] for s in sidecar["input"]["layout"]] == ["a", "b"]
@@ -75,8 +76,8 @@ def test_quantization_aware_training_produces_an_int8_model_with_parity(trained_
 
 def test_quantization_aware_core_of_the_real_model_with_embeddings():
     from tests.model_test import CARDINALITIES, feature_set
-    from components.features import EMBEDDING
-    from components.model import build_model
+    from models.features import EMBEDDING
+    from models.model import build_model
 
     _, encoder, core, _ = build_model(feature_set(encoding=EMBEDDING), CARDINALITIES, (8,), 0.01)
     vectors = np.random.default_rng(0).normal(size=(256, 12)).astype(np.float32)

@@ -17,6 +17,7 @@ from tfx.types.artifact import Artifact
 from tfx.utils import io_utils
 
 from components import anomalies as anomalies_lib
+from components import layout
 from components.artifact_properties import int_property
 from components import drift
 
@@ -26,8 +27,6 @@ THRESHOLDS_KEY = "thresholds"
 EXAMPLES_KEY = "examples"
 SCHEMA_KEY = "schema"
 DRIFT_KEY = "drift"
-REPORT_FILE = "report.json"
-STATS_FILE = "FeatureStats.pb"
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -43,7 +42,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             kinds=json.loads(exec_properties[FEATURES_KEY]),
             thresholds=drift.Thresholds.from_dict(json.loads(exec_properties[THRESHOLDS_KEY])),
             output_dir=output.uri, pipeline_options=PipelineOptions(self._beam_pipeline_args))
-        io_utils.write_string_file(os.path.join(output.uri, REPORT_FILE),
+        io_utils.write_string_file(os.path.join(output.uri, layout.DRIFT_REPORT_FILE),
                                    json.dumps(report, indent=2))
         output.set_int_custom_property("computed", int(report["computed"]))
         output.set_int_custom_property("features_over_threshold",
@@ -60,22 +59,22 @@ def check_span(data_root: str, span: int, schema, kinds: dict, thresholds: drift
                 "reason": f"no span {span - 1} in {data_root}", "baseline": f"span {span - 1}",
                 "current": f"span {span}", "features": []}
     current = drift.span_folder(data_root, span)
-    statistics = {}
-    for name, folder in (("baseline", previous), ("current", current)):
+    statistics = []
+    for name, folder in ((layout.DRIFT_BASELINE_STATS, previous),
+                         (layout.DRIFT_CURRENT_STATS, current)):
         pattern, data_format = drift.data_files(folder)
-        path = os.path.join(output_dir, name, STATS_FILE)
+        path = os.path.join(output_dir, name, layout.STATS_FILE)
         fileio.makedirs(os.path.dirname(path))
-        statistics[name] = drift.compute_statistics(pattern, data_format, schema, kinds,
-                                                    pipeline_options=pipeline_options,
-                                                    output_path=path)
-    report = drift.compare(drift.DRIFT, statistics["baseline"], statistics["current"], schema,
-                           kinds, thresholds, baseline_name=f"span {span - 1}",
-                           current_name=f"span {span}")
+        statistics.append(drift.compute_statistics(pattern, data_format, schema, kinds,
+                                                   pipeline_options=pipeline_options,
+                                                   output_path=path))
+    report = drift.compare(drift.DRIFT, *statistics, schema, kinds, thresholds,
+                           baseline_name=f"span {span - 1}", current_name=f"span {span}")
     return {**report.to_dict(), "computed": True}
 
 
 def read_report(artifact: Artifact) -> dict:
-    return json.loads(io_utils.read_string_file(os.path.join(artifact.uri, REPORT_FILE)))
+    return json.loads(io_utils.read_string_file(os.path.join(artifact.uri, layout.DRIFT_REPORT_FILE)))
 
 
 def over_threshold(report: dict) -> List[anomalies_lib.Anomaly]:

@@ -27,10 +27,8 @@ MODEL_KEY = "model"
 BLESSING_KEY = "model_blessing"
 PUSHED_MODEL_KEY = "pushed_model"
 
-from components.tflite_export import MODEL_DIR_NAME as TFLITE_DIR
-TFLITE_SUBDIR = "tflite"
-PUSH_RECORD = "conveyor_push.json"
-STAGING_PREFIX = ".staging-"
+from components.layout import PUSH_RECORD, STAGING_PREFIX, TFLITE_SUBDIR
+from components.layout import TFLITE_MODEL_DIR as TFLITE_DIR
 
 
 class Executor(base_executor.BaseExecutor):

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import datetime
 import os
-from pathlib import Path
 from typing import Optional
 
 from tfx.orchestration import pipeline as pipeline_lib
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
-from components import autograph_rules
-from pipeline import beam_options, factory, metadata_health, metadata_store
+from models import autograph_rules
+from pipeline import factory
+from pipeline.runners import beam_options
+from pipeline.metadata import health as metadata_health
+from pipeline.metadata import store as metadata_store
 from pipeline.config import Config, ConfigError
-from pipeline.spans import check_columns, select_span
-
-# The checkout (or source tree) holding setup.py; absent when installed from a wheel.
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
+from pipeline.dataset.spans import check_columns, select_span
+from pipeline.source_tree import ROOT
 
 
 def locations(config: Config) -> factory.Locations:
@@ -113,7 +113,7 @@ def staging_args(config: Config) -> list[str]:
     nothing, so for it the flag only stops that build. Remote runners keep their own
     settings (a worker image), and the Kubeflow spec never names a local file.
     """
-    setup_file = SOURCE_ROOT / "setup.py"
+    setup_file = ROOT / "setup.py"
     if config.beam.runner != beam_options.DIRECT or not setup_file.is_file():
         return []
     return [f"--setup_file={setup_file}"]

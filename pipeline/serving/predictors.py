@@ -14,10 +14,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components.tflite_export import SIDECAR_FILE, TFLITE_FILE, Int8Model
-from components.versioned_pusher.executor import TFLITE_SUBDIR
-
-SERVING_SIGNATURE = "serving_default"
+from components.layout import SERVING_SIGNATURE, SIDECAR_FILE, TFLITE_FILE, TFLITE_SUBDIR
+from models.tflite_export import Int8Model
 
 
 class SavedModelPredictor:
@@ -47,8 +45,8 @@ class TFLitePredictor:
         self.raw_spec.pop(self.sidecar["output"]["label"], None)
         self.transform_layer = self.transform.transform_features_layer()
         self.layout = self.sidecar["input"]["layout"]
-        # Called as its one concrete function: the tf.function's own dispatch (binding and
-        # matching arguments) took as long as the graph at batch 1 (417 vs 224 µs).
+        # Called as its one concrete function: at batch 1 the tf.function's own dispatch
+        # (binding and matching arguments) costs as much as the graph (docs/BENCHMARKS.md).
         self._prepare_graph = self._prepare.get_concrete_function()
 
     def encode(self, serialized: list[bytes]) -> np.ndarray:

@@ -15,7 +15,6 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from components import drift
 
-FORMATS = ("text", "json", "html")
 TOP_VALUES = 10
 BINS = 30
 BASELINE_COLOR, CURRENT_COLOR = "#1f77b4", "#ff7f0e"

@@ -19,17 +19,15 @@ import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx_bsl.tfxio import dataset_options
 
-from components import autograph_rules, tflite_export
-from components.features import CATEGORICAL, BUCKETIZED, FeatureSet
-from components.model import build_model, loss_name
-from components.preprocessing import vocabulary_name
+from components import layout
+from models import autograph_rules
+from models import tflite_export
+from models.features import CATEGORICAL, BUCKETIZED, FeatureSet
+from models.model import build_model, loss_name
+from models.preprocessing import vocabulary_name
 
-SERVING_SIGNATURE = "serving_default"
 REPRESENTATIVE_ROWS = 1000
 ENCODE_BATCH = 1024
-# The tf.Transform output (graph, raw and transformed metadata) shipped beside the TFLite
-# model, so a TFLite client can prepare its input without the TFX artifacts.
-TRANSFORM_SUBDIR = "transform"
 
 
 def run_fn(fn_args: FnArgs) -> None:
@@ -52,7 +50,7 @@ def run_fn(fn_args: FnArgs) -> None:
               verbose=0)
     servable = serving_module(model, transform_output, feature_set)
     tf.saved_model.save(servable, fn_args.serving_model_dir,
-                        signatures={SERVING_SIGNATURE: servable.serve})
+                        signatures={layout.SERVING_SIGNATURE: servable.serve})
 
     # Encoding is inference only: large batches, so the encoder's per-call cost is paid
     # 19 times, not 150 (eval_steps batches of the training size: 1.9 -> 0.85 s at 10x).
@@ -68,13 +66,13 @@ def run_fn(fn_args: FnArgs) -> None:
         core, representative, eval_vectors, eval_labels, training["tflite_max_accuracy_gap"],
         qat_data=qat_batches, qat_steps=max(fn_args.train_steps // 4, 1),
         loss=loss_name(feature_set))
-    tflite_dir = Path(os.path.dirname(fn_args.serving_model_dir)) / tflite_export.MODEL_DIR_NAME
-    shutil.copytree(fn_args.transform_output, tflite_dir / TRANSFORM_SUBDIR)
+    tflite_dir = Path(os.path.dirname(fn_args.serving_model_dir)) / layout.TFLITE_MODEL_DIR
+    shutil.copytree(fn_args.transform_output, tflite_dir / layout.TRANSFORM_SUBDIR)
     tflite_export.write(tflite_dir, content, parity, layout,
                         {"label": feature_set.label.name,
                          "num_classes": feature_set.label.num_classes,
                          "activation": "sigmoid" if feature_set.label.is_binary else "softmax"},
-                        TRANSFORM_SUBDIR, float_bytes=tflite_export.float_size(core))
+                        layout.TRANSFORM_SUBDIR, float_bytes=tflite_export.float_size(core))
 
 
 def cardinalities(feature_set: FeatureSet, transform_output: tft.TFTransformOutput) -> dict:

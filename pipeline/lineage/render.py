@@ -3,7 +3,7 @@ Graphviz graph of artifacts and executions.
 
 JSON is stable: an object with "kind" ("model", "span" or "runs"), "format_version"
 (1; bumped only when a key changes meaning or disappears) and the result's fields
-exactly as the dataclasses in pipeline/lineage.py name them (ISO 8601 UTC times, MLMD
+exactly as the dataclasses in pipeline/lineage/types.py name them (ISO 8601 UTC times, MLMD
 ids as integers). "graph" holds {"nodes": [{id, kind, label, detail}], "edges":
 [{source, target, key}]}. A model answer has one object per step (push, training,
 transform, schema, examples, validation, evaluation), each {execution, artifacts,
@@ -16,11 +16,10 @@ import dataclasses
 import json
 from typing import Union
 
-from pipeline.lineage import (ArtifactRef, ExecutionRef, Graph, ModelLineage, RunHistory,
-                              SpanLineage)
+from pipeline.lineage.types import (ArtifactRef, ExecutionRef, Graph, ModelLineage, RunHistory,
+                                    SpanLineage)
 
 FORMAT_VERSION = 1
-FORMATS = ("text", "json", "dot")
 Answer = Union[ModelLineage, SpanLineage, RunHistory]
 _KINDS = {ModelLineage: "model", SpanLineage: "span", RunHistory: "runs"}
 
@@ -102,7 +101,7 @@ def _model_tree(answer: ModelLineage) -> Tree:
         (_execution(training.execution), [
             _leaf(f"train steps {training.facts.get('train_steps')}, eval steps "
                   f"{training.facts.get('eval_steps')}"),
-            _leaf(f"module file fingerprint (components/): "
+            _leaf(f"code fingerprint (components/, models/): "
                   f"{training.facts.get('code_fingerprint')}")])])
     transform_node = (_execution(transform.execution), [
         _artifact("transform graph", transform.artifacts.get("transform_graph"))])

@@ -1,205 +1,26 @@
-"""Conveyor's configuration: one typed object, loaded and validated from one TOML file.
+"""Loading the config: one TOML file into one typed Config, checked on the way.
 
-Every setting a run needs is here and is passed down explicitly. Paths in the file are
-relative to the file itself, so a config and its schema can travel together; errors
-name the file and the key so a user can fix them without reading code.
+Paths in the file are relative to the file itself, so a config and its schema can travel
+together; errors name the file and the key so a user can fix them without reading code.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import tomli
 
-from components.features import (BUCKETIZED, CATEGORICAL, ENCODINGS, KINDS, Feature,
-                                 FeatureSet, Label)
+from models.features import BUCKETIZED, CATEGORICAL, ENCODINGS, KINDS, Feature, FeatureSet, Label
+from pipeline.config.settings import (DEFAULT_WORKSPACE, DRIFT_MODES, METADATA_BACKENDS,
+                                      REMOTE_SCHEMES, Beam, Config, ConfigError, Drift,
+                                      Evaluation, Kubeflow, Metadata, MetricThreshold, Privacy,
+                                      Training)
+from pipeline.source_tree import ROOT
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "taxi.toml"
-DEFAULT_WORKSPACE = Path("workspace")
-METADATA_BACKENDS = ("sqlite", "mysql", "postgresql")
-
-
-class ConfigError(ValueError):
-    """A configuration the pipeline cannot run with; the message names file and key."""
-
-
-@dataclass(frozen=True)
-class MetricThreshold:
-    """A TFMA metric (by Keras/TFMA class name) and the bars a model must clear."""
-
-    name: str
-    lower_bound: Optional[float] = None
-    upper_bound: Optional[float] = None
-    # How much worse than the serving (baseline) model the candidate may be.
-    max_decrease: Optional[float] = None
-    higher_is_better: bool = True
-
-
-@dataclass(frozen=True)
-class Training:
-    train_steps: int = 1000
-    eval_steps: int = 150
-    batch_size: int = 128
-    learning_rate: float = 0.001
-    hidden_units: tuple[int, ...] = (64, 32)
-    seed: int = 42
-    # Largest accuracy gap allowed between the int8 TFLite model and the float model
-    # before quantization-aware training is used instead of post-training quantization.
-    tflite_max_accuracy_gap: float = 0.02
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    metrics: tuple[MetricThreshold, ...] = ()
-    slices: tuple[str, ...] = ()
-    # The Evaluator scores at most this many eval-split examples: a uniform, repeatable
-    # sample of a larger split (components/eval_sample). 0 scores the whole split.
-    max_examples: int = 0
-
-
-@dataclass(frozen=True)
-class Beam:
-    runner: str = "DirectRunner"
-    direct_running_mode: str = "in_memory"
-    direct_num_workers: int = 1
-    # A local DirectRunner run whose span is larger than this switches to multi_processing
-    # with one worker per core (see local_runner.scale_args); 0 never switches.
-    parallel_above_mb: float = 100.0
-    # DataflowRunner (see pipeline/beam_options.py for which runner reads which key).
-    project: Optional[str] = None
-    region: Optional[str] = None
-    temp_location: Optional[str] = None
-    service_account_email: Optional[str] = None
-    sdk_container_image: Optional[str] = None
-    # FlinkRunner and SparkRunner (portable runners).
-    flink_master: Optional[str] = None
-    spark_master_url: Optional[str] = None
-    job_endpoint: Optional[str] = None
-    environment_type: Optional[str] = None
-    environment_config: Optional[str] = None
-    parallelism: Optional[int] = None
-    extra_args: tuple[str, ...] = ()
-
-    def pipeline_args(self) -> list[str]:
-        """The Beam args of every runner (local and Kubeflow): one function for both."""
-        from pipeline import beam_options
-
-        return beam_options.pipeline_args(self)
-
-
-@dataclass(frozen=True)
-class Kubeflow:
-    """Where the compiled Kubeflow pipeline reads and writes: URIs valid in the cluster.
-
-    Metadata is the cluster's own (KFP's or Vertex ML Metadata), so there is no key for it.
-    `schema` defaults to the config's schema inside the image (see kubeflow_runner).
-    """
-
-    pipeline_root: str
-    data_root: str
-    serving_dir: str
-    schema: Optional[str] = None
-    image: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class Metadata:
-    """Where ML Metadata lives; SQLite paths are relative to the workspace.
-
-    backend = sqlite | mysql | postgresql. A database server is named by host, port,
-    database and user; its password is read from the environment variable named by
-    password_env, so the config file can be checked in.
-    """
-
-    backend: str = "sqlite"
-    path: str = "metadata.sqlite"
-    host: str = "127.0.0.1"
-    port: Optional[int] = None
-    database: str = "mlmd"
-    user: str = ""
-    password_env: str = ""
-
-
-@dataclass(frozen=True)
-class Privacy:
-    """Personal columns: dropped, or replaced by a keyed hash, at ingestion, before any
-    statistics; the key comes from the environment variable `key_env`, never a file."""
-
-    drop: tuple[str, ...] = ()
-    pseudonymize: tuple[str, ...] = ()
-    key_env: str = "CONVEYOR_PSEUDONYM_KEY"
-
-
-DRIFT_MODES = ("warn", "block")
-
-
-@dataclass(frozen=True)
-class Drift:
-    """Drift between spans (and train/serving skew): when it is over threshold, `warn`
-    reports it, `block` also stops training. Thresholds: Jensen-Shannon divergence for
-    numeric/bucketized features, L-infinity distance for categorical ones; `thresholds`
-    holds per-feature overrides ([drift.thresholds] fare = 0.05). A comparator written in
-    the curated schema for a feature wins over both (components/drift.py)."""
-
-    mode: str = "warn"
-    numeric_threshold: float = 0.1
-    categorical_threshold: float = 0.1
-    thresholds: tuple[tuple[str, float], ...] = ()
-
-    def thresholds_dict(self) -> dict:
-        """The plain form components.drift.Thresholds.from_dict reads."""
-        return {"numeric": self.numeric_threshold, "categorical": self.categorical_threshold,
-                "per_feature": dict(self.thresholds)}
-
-
-@dataclass(frozen=True)
-class Config:
-    name: str
-    data_root: Path
-    schema: Path
-    features: FeatureSet
-    source: Path
-    workspace: Path = DEFAULT_WORKSPACE
-    span: Optional[int] = None
-    training: Training = field(default_factory=Training)
-    evaluation: Evaluation = field(default_factory=Evaluation)
-    beam: Beam = field(default_factory=Beam)
-    metadata: Metadata = field(default_factory=Metadata)
-    kubeflow: Optional[Kubeflow] = None
-    privacy: Privacy = field(default_factory=Privacy)
-    drift: Drift = field(default_factory=Drift)
-
-    @property
-    def pipeline_root(self) -> Path:
-        return self.workspace / "pipelines" / self.name
-
-    @property
-    def serving_dir(self) -> Path:
-        return self.workspace / "serving" / self.name
-
-    @property
-    def metadata_path(self) -> Path:
-        return self.workspace / self.metadata.path
-
-    def with_overrides(self, *, data_root: Optional[Path] = None, span: Optional[int] = None,
-                       workspace: Optional[Path] = None,
-                       beam_runner: Optional[str] = None) -> "Config":
-        changes: dict[str, Any] = {}
-        if beam_runner is not None:
-            beam = dataclasses.replace(self.beam, runner=beam_runner)
-            _check_beam(beam, _Where(self.source, "beam"), given="--beam-runner")
-            changes["beam"] = beam
-        if data_root is not None:
-            changes["data_root"] = Path(data_root).resolve()
-        if span is not None:
-            changes["span"] = span
-        if workspace is not None:
-            changes["workspace"] = Path(workspace).resolve()
-        return dataclasses.replace(self, **changes)
+DEFAULT_CONFIG = ROOT / "configs" / "taxi.toml"
 
 
 def load(path: Path | str = DEFAULT_CONFIG) -> Config:
@@ -215,7 +36,7 @@ def load(path: Path | str = DEFAULT_CONFIG) -> Config:
 
 
 def _parse(raw: Mapping[str, Any], source: Path) -> Config:
-    where = _Where(source)
+    where = Where(source)
     _check_keys(raw, {"pipeline", "label", "features", "training", "evaluation", "beam",
                       "metadata", "privacy", "kubeflow", "drift"}, where, required={"pipeline", "label", "features"})
     pipeline = raw["pipeline"]
@@ -274,7 +95,7 @@ def _parse(raw: Mapping[str, Any], source: Path) -> Config:
         features=FeatureSet(label=label, features=features),
         training=_build(Training, raw.get("training", {}), where.key("training")),
         evaluation=evaluation,
-        beam=_check_beam(_build(Beam, raw.get("beam", {}), where.key("beam")), where.key("beam")),
+        beam=check_beam(_build(Beam, raw.get("beam", {}), where.key("beam")), where.key("beam")),
         kubeflow=_build_kubeflow(raw.get("kubeflow"), where.key("kubeflow")),
         metadata=metadata,
         privacy=privacy,
@@ -283,7 +104,7 @@ def _parse(raw: Mapping[str, Any], source: Path) -> Config:
     )
 
 
-def _build_drift(section: Any, names: list[str], where: "_Where") -> Drift:
+def _build_drift(section: Any, names: list[str], where: "Where") -> Drift:
     section = dict(section) if isinstance(section, Mapping) else section
     overrides = section.pop("thresholds", {}) if isinstance(section, dict) else {}
     drift = _build(Drift, section, where)
@@ -301,7 +122,7 @@ def _build_drift(section: Any, names: list[str], where: "_Where") -> Drift:
     return dataclasses.replace(drift, thresholds=per_feature)
 
 
-def _build_feature(item: Any, where: "_Where") -> Feature:
+def _build_feature(item: Any, where: "Where") -> Feature:
     feature = _build(Feature, item, where)
     if feature.kind not in KINDS:
         raise ConfigError(where.key("kind").say(
@@ -318,18 +139,15 @@ def _build_feature(item: Any, where: "_Where") -> Feature:
     return feature
 
 
-REMOTE_SCHEMES = ("gs://", "s3://", "hdfs://")
-
-
-def _check_beam(beam: Beam, where: "_Where", given: str = "") -> Beam:
-    from pipeline import beam_options
+def check_beam(beam: Beam, where: "Where", given: str = "") -> Beam:
+    from pipeline.runners import beam_options
 
     for key, message in beam_options.problems(beam):
         raise ConfigError(where.key(key).say(f"{message} (from {given})" if given else message))
     return beam
 
 
-def _build_kubeflow(section: Any, where: "_Where") -> Optional[Kubeflow]:
+def _build_kubeflow(section: Any, where: "Where") -> Optional[Kubeflow]:
     """Cluster locations must be URIs every pod can reach, never a path on this machine."""
     if section is None:
         return None
@@ -345,20 +163,20 @@ def _build_kubeflow(section: Any, where: "_Where") -> Optional[Kubeflow]:
     return kubeflow
 
 
-class _Where:
+class Where:
     """A position in the config file, for error messages."""
 
     def __init__(self, source: Path, key: str = ""):
         self.source, self.path = source, key
 
-    def key(self, key: str) -> "_Where":
-        return _Where(self.source, f"{self.path}.{key}" if self.path else key)
+    def key(self, key: str) -> "Where":
+        return Where(self.source, f"{self.path}.{key}" if self.path else key)
 
     def say(self, message: str) -> str:
         return f"{self.source}: [{self.path}] {message}" if self.path else f"{self.source}: {message}"
 
 
-def _check_keys(section: Any, allowed: set[str], where: _Where, required: set[str] = frozenset()):
+def _check_keys(section: Any, allowed: set[str], where: Where, required: set[str] = frozenset()):
     if not isinstance(section, Mapping):
         raise ConfigError(where.say("must be a table"))
     unknown = sorted(set(section) - allowed)
@@ -370,7 +188,7 @@ def _check_keys(section: Any, allowed: set[str], where: _Where, required: set[st
         raise ConfigError(where.say(f"missing required key(s) {', '.join(missing)}"))
 
 
-def _build(cls, section: Any, where: _Where):
+def _build(cls, section: Any, where: Where):
     """Builds a flat dataclass from a TOML table, checking names and types."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -380,7 +198,7 @@ def _build(cls, section: Any, where: _Where):
     return cls(**{k: _typed(v, hints[k], where.key(k)) for k, v in section.items()})
 
 
-def _typed(value: Any, hint: Any, where: _Where) -> Any:
+def _typed(value: Any, hint: Any, where: Where) -> Any:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is typing.Union:  # Optional[X]
         if value is None:

@@ -11,7 +11,7 @@ threshold counts as negative, as in the exact pass); its metric classes just nev
 it. The variants here do, and fall back to the exact pass for any other threshold and for
 top-k or per-class sub-keys.
 
-`pipeline.factory` names these classes (module `components.eval_metrics`) for the metrics
+`pipeline.factory` names these classes (module `models.eval_metrics`) for the metrics
 in `HISTOGRAM_BACKED`; the metric keys, and so the thresholds and reports, keep TFMA's
 names (`binary_accuracy`, ...).
 """

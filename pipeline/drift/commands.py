@@ -12,16 +12,13 @@ Exit status: 0 every feature within its threshold; 1 one or more over; 2 bad inp
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
 import sys
 from pathlib import Path
 
 from pipeline import config as config_lib
-from pipeline.spans import DataError
+from pipeline.errors import EXIT_FINDING, EXIT_OK, DataError
 
-EXIT_OK, EXIT_FINDING = 0, 1
 
 
 def register(commands) -> None:
@@ -60,10 +57,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def drift_command(args: argparse.Namespace) -> int:
     config = config_lib.load(args.config).with_overrides(data_root=args.data_root)
     from components import drift
-    from pipeline import factory
 
     schema = _schema(config)
-    kinds = factory.drift_features(config)
+    kinds = config.drift_features()
     try:
         baseline_name, baseline_pattern, baseline_format = _resolve(args.baseline, config)
         current_name, current_pattern, current_format = _resolve(args.current, config)
@@ -81,14 +77,14 @@ def drift_command(args: argparse.Namespace) -> int:
 def skew_command(args: argparse.Namespace) -> int:
     config = config_lib.load(args.config).with_overrides(workspace=args.workspace)
     from components import drift
-    from pipeline import factory
+    from pipeline.drift import training_data
 
     schema = _schema(config)
-    kinds = factory.drift_features(config)
+    kinds = config.drift_features()
     try:
         serving_pattern, serving_format = drift.data_files(str(args.serving))
-        version_dir = Path(args.model) if args.model else _latest_pushed(config)
-        training = training_examples(config, version_dir)
+        version_dir = Path(args.model) if args.model else training_data.latest_pushed(config)
+        training = training_data.training_examples(config, version_dir)
         report = drift.compare(
             drift.SKEW,
             drift.compute_statistics(training.pattern, drift.TFRECORD, schema, kinds),
@@ -101,7 +97,7 @@ def skew_command(args: argparse.Namespace) -> int:
 
 
 def _emit(report, args: argparse.Namespace) -> int:
-    from pipeline import drift_report
+    from pipeline.drift import report as drift_report
 
     text = drift_report.render(report, args.format)
     if args.output:
@@ -129,7 +125,7 @@ def _schema(config: config_lib.Config):
 def _resolve(value: str, config: config_lib.Config) -> tuple[str, str, str]:
     """(name for people, glob, format) of a span number or a path."""
     from components import drift
-    from pipeline.spans import select_span
+    from pipeline.dataset.spans import select_span
 
     if re.fullmatch(r"\d+", value.strip()):
         span = select_span(config.data_root, int(value))
@@ -139,71 +135,3 @@ def _resolve(value: str, config: config_lib.Config) -> tuple[str, str, str]:
         return f"span {span.number}", pattern, data_format
     pattern, data_format = drift.data_files(value)
     return value, pattern, data_format
-
-
-# ---- the training data of a pushed model, through ML Metadata -----------------------
-
-class TrainingExamples:
-    def __init__(self, pattern: str, description: str):
-        self.pattern, self.description = pattern, description
-
-
-def _latest_pushed(config: config_lib.Config) -> Path:
-    from components.versioned_pusher.executor import latest_version
-
-    version = latest_version(str(config.serving_dir)) if config.serving_dir.is_dir() else None
-    if version is None:
-        raise DataError(f"{config.serving_dir}: no pushed model (run the pipeline first, "
-                        f"or pass --model)")
-    return config.serving_dir / str(version)
-
-
-def training_examples(config: config_lib.Config, version_dir: Path,
-                      split: str = "train") -> TrainingExamples:
-    """The train split of the Examples the pushed model was trained from."""
-    from components.versioned_pusher.executor import PUSH_RECORD
-    from pipeline import metadata_store, mlmd_queries
-
-    record_path = version_dir / PUSH_RECORD
-    if not record_path.is_file():
-        raise DataError(f"{version_dir}: not a pushed model version (no {PUSH_RECORD})")
-    model_uri = json.loads(record_path.read_text(encoding="utf-8")).get("model_uri", "")
-    store = metadata_store.open_store(config, create=False)
-    models = store.get_artifacts_by_uri(model_uri)
-    if not models:
-        raise DataError(f"{version_dir}: model {model_uri} is not in the {metadata_store.describe(config)}")
-    examples = _raw_examples(store, models[0].id, mlmd_queries)
-    if examples is None:
-        raise DataError(f"{version_dir}: no Examples found upstream of model {model_uri} in ML "
-                        f"Metadata")
-    span = mlmd_queries.int_property(examples, "span")
-    pattern = os.path.join(examples.uri, f"Split-{split}", "*")
-    return TrainingExamples(pattern, f"training data of {version_dir.name} "
-                                     f"(span {span}, split {split})")
-
-
-def _raw_examples(store, artifact_id: int, mlmd_queries):
-    """Walks producers back from the model: the first Examples whose producer read no
-    Examples (the ExampleGen's output), not the transformed ones the Trainer read."""
-    from ml_metadata.proto import metadata_store_pb2
-
-    outputs = {metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT}
-    for _ in range(10):  # the chain is short; a bound guards against a malformed store
-        producers = [e.execution_id for e in store.get_events_by_artifact_ids([artifact_id])
-                     if e.type in outputs]
-        if not producers:
-            return None
-        execution = store.get_executions_by_id(producers[:1])[0]
-        inputs = mlmd_queries.inputs(store, execution).get("examples", [])
-        if not inputs:
-            return None
-        upstream = inputs[0]
-        upstream_producers = [e.execution_id for e in
-                              store.get_events_by_artifact_ids([upstream.id]) if e.type in outputs]
-        if not upstream_producers:
-            return upstream
-        producer = store.get_executions_by_id(upstream_producers[:1])[0]
-        if not mlmd_queries.inputs(store, producer).get("examples"):
-            return upstream
-        artifact_id = upstream.id
-    return None

@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import Optional
 
 from pipeline.config import REMOTE_SCHEMES, Config, ConfigError
+from pipeline.source_tree import ROOT
 
-REPO = Path(__file__).resolve().parent.parent
 # The Dockerfile's WORKDIR and the project folders it copies there.
 IMAGE_WORKDIR = PurePosixPath("/opt/conveyor")
 IMAGE_FOLDERS = ("schema", "configs")
@@ -46,7 +46,7 @@ def image_for(config: Config, image: Optional[str]) -> str:
                           f"[kubeflow] image (see docs/DEPLOY.md)")
     if not _IMAGE_REFERENCE.match(image):
         raise ConfigError(f"'{image}' is not a container image reference "
-                          f"(e.g. us-docker.pkg.dev/PROJECT/REPO/conveyor:1.0)")
+                          f"(e.g. us-docker.pkg.dev/PROJECT/ROOT/conveyor:1.0)")
     return image
 
 
@@ -60,7 +60,7 @@ def schema_location(config: Config) -> str:
         raise ConfigError(f"{where} '{explicit}' is neither a bucket URI nor a path in the "
                           f"image (under {IMAGE_WORKDIR}/)")
     try:
-        relative = config.schema.relative_to(REPO)
+        relative = config.schema.relative_to(ROOT)
     except ValueError:
         relative = None
     if relative is None or relative.parts[0] not in IMAGE_FOLDERS:
@@ -110,7 +110,7 @@ def compile_job(config: Config, image: str) -> dict:
 
 def local_paths_in(text: str, config: Config) -> list[str]:
     """Paths of this machine named in `text` (as whole paths, so gs://b/home is no match)."""
-    candidates = {str(REPO), str(config.source.parent), os.getcwd(), str(Path.home())}
+    candidates = {str(ROOT), str(config.source.parent), os.getcwd(), str(Path.home())}
     found = []
     for path in sorted(c for c in candidates if c not in ("", "/")):
         if re.search(r"(?<![\w/:.-])" + re.escape(path) + r"(?![\w.-])", text):

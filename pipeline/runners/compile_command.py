@@ -26,7 +26,7 @@ def register(commands) -> None:
 
 def compile_command(args: argparse.Namespace) -> int:
     config = config_lib.load(args.config).with_overrides(beam_runner=args.beam_runner)
-    from pipeline import kubeflow_runner
+    from pipeline.runners import kubeflow as kubeflow_runner
 
     job = kubeflow_runner.compile_to_file(config, args.image, args.output)
     spec = job["pipelineSpec"]

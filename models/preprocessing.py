@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components.features import (BUCKETIZED, CATEGORICAL, NUMERIC, Z_SCORE_CLIP, Feature,
+from models.features import (BUCKETIZED, CATEGORICAL, NUMERIC, Z_SCORE_CLIP, Feature,
                                  FeatureSet)
 
 

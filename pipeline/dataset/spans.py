@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from components.features import FeatureSet
+from models.features import FeatureSet
+from pipeline.errors import DataError
 
 SPAN_PATTERN = "span-{SPAN}/*"
 _SPAN_DIR = re.compile(r"^span-(\d+)$")
-
-
-class DataError(ValueError):
-    """Input data the pipeline cannot run on; the message names the file or folder."""
 
 
 @dataclass(frozen=True)

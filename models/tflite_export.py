@@ -20,12 +20,10 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 import tensorflow as tf
 
-from components.model import Segment, predicted_class
+from components.layout import SIDECAR_FILE, TFLITE_FILE
+from models.model import Segment, predicted_class
 
 # Folder of the Model artifact (beside Format-Serving) that holds the TFLite export.
-MODEL_DIR_NAME = "Format-TFLite"
-TFLITE_FILE = "model.tflite"
-SIDECAR_FILE = "model.json"
 SIDECAR_FORMAT = "conveyor-tflite/1"
 
 
@@ -116,7 +114,7 @@ def quantization_aware_core(core: tf.keras.Model, train: Iterable, steps: int,
     """
     import tensorflow_model_optimization as tfmot
 
-    from components.model import SliceColumns
+    from models.model import SliceColumns
 
     quantize = tfmot.quantization.keras
 

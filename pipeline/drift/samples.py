@@ -4,7 +4,7 @@
 a model server logged for the model trained on span 3 (every other row, no label), with
 one deliberate bug: the client sends trip durations in whole minutes instead of seconds,
 so `trip_seconds` is skewed (divided by 60) and nothing else is. Regenerate it with
-`python -m pipeline.drift_samples`.
+`python -m pipeline.drift.samples`.
 
 `drifted_rows` makes a span that moved in two known features (fares up, cash payments
 re-weighted to card) while every other column is byte-for-byte the same.
@@ -16,9 +16,10 @@ import csv
 from pathlib import Path
 from typing import Iterable
 
-REPO = Path(__file__).resolve().parent.parent
-SERVING_SOURCE = REPO / "data" / "taxi" / "span-3" / "data.csv"
-SERVING_SAMPLE = REPO / "data" / "taxi_serving" / "requests.csv"
+from pipeline.source_tree import ROOT
+
+SERVING_SOURCE = ROOT / "data" / "taxi" / "span-3" / "data.csv"
+SERVING_SAMPLE = ROOT / "data" / "taxi_serving" / "requests.csv"
 LABEL = "big_tipper"
 SECONDS_PER_MINUTE = 60
 SKEWED_FEATURE = "trip_seconds"

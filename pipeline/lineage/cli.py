@@ -10,8 +10,8 @@ import argparse
 from pathlib import Path
 
 from pipeline import config as config_lib
+from pipeline.errors import EXIT_OK
 
-EXIT_OK = 0
 
 
 def register(commands) -> None:
@@ -46,16 +46,19 @@ def register(commands) -> None:
 
 def lineage_command(args: argparse.Namespace) -> int:
     config = config_lib.load(args.config).with_overrides(workspace=args.workspace)
-    from pipeline import lineage, lineage_render, metadata_store
+    from pipeline.lineage import render as lineage_render
+    from pipeline.lineage.downstream import run_history, span_lineage
+    from pipeline.lineage.model import model_lineage
+    from pipeline.metadata import store as metadata_store
 
     store = metadata_store.open_store(config, create=False)
     if args.question == "model":
-        answer = lineage.model_lineage(store, config.name,
-                                       pushed_path=None if args.latest else str(args.pushed_model),
-                                       latest=args.latest)
+        answer = model_lineage(store, config.name,
+                               pushed_path=None if args.latest else str(args.pushed_model),
+                               latest=args.latest)
     elif args.question == "span":
-        answer = lineage.span_lineage(store, config.name, args.span)
+        answer = span_lineage(store, config.name, args.span)
     else:
-        answer = lineage.run_history(store, config.name)
+        answer = run_history(store, config.name)
     print(lineage_render.render(answer, args.format))
     return EXIT_OK

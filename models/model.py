@@ -15,7 +15,7 @@ from typing import Mapping
 
 import tensorflow as tf
 
-from components.features import EMBEDDING, NUMERIC, Feature, FeatureSet
+from models.features import EMBEDDING, NUMERIC, Feature, FeatureSet
 
 
 STEPS_PER_EXECUTION = 50

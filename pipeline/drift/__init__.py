@@ -1,0 +1,1 @@
+"""Drift between spans and train/serving skew: the commands, their reports and sample data."""

@@ -3,9 +3,9 @@
 AutoGraph skips modules named `keras` and `tensorflow`, but TF 2.16 predates Keras 2
 living in its own `tf_keras` package, so every layer call inside a traced function (the
 Keras train step, the serving signatures) had its Python source parsed and rewritten
-again: about 5,500 conversions and 15 s before the first training step of the taxi
-model. tf_keras is library code that AutoGraph never needs to rewrite; the one rule below
-makes it behave as it did when Keras lived inside TensorFlow.
+again before the first training step. tf_keras is library code that AutoGraph never
+needs to rewrite; the one rule below makes it behave as it did when Keras lived inside
+TensorFlow.
 """
 
 from __future__ import annotations

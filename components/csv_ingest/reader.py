@@ -54,13 +54,6 @@ def column_types(schema: schema_pb2.Schema) -> dict[str, int]:
     return {f.name: f.type for f in schema.feature if f.type in ARROW_TYPES}
 
 
-def read_examples(path: str, data: bytes, types: dict[str, int],
-                  personal: PersonalData = PersonalData()) -> Iterator[bytes]:
-    """Serialized tf.Examples of one file's rows, in order."""
-    for _, examples in _encoded_batches(path, data, types, personal):
-        yield from examples
-
-
 def read_split_examples(path: str, data: bytes, types: dict[str, int], personal: PersonalData,
                         bounds: Sequence[int]) -> Iterator[tuple[int, bytes]]:
     """(split index, serialized tf.Example) of one file's rows, in order; see split_ids."""

@@ -1,10 +1,11 @@
 """EvalSample's work: keep at most `max_examples` records of the eval split.
 
-TFMA's work is Python per example and per slice: 500,000 eval rows took the Evaluator
-96 s on two cores, for a verdict that a sample of 50,000 decides as well (the standard
-error of AUC there is about 0.002, ten times below a 0.02 `max_decrease`). The sample is
-the records with the smallest hashes of their bytes: uniform over the split, the same
-records on every run of the same artifact, exactly `max_examples` of them.
+TFMA's work is Python per example and per slice, so the Evaluator's time grows with the
+eval split while its verdict does not need it to: on a sample of tens of thousands of
+rows the standard error of AUC is already far below a typical `max_decrease`
+(docs/BENCHMARKS.md). The sample is the records with the smallest hashes of their bytes:
+uniform over the split, the same records on every run of the same artifact, exactly
+`max_examples` of them.
 """
 
 from __future__ import annotations

@@ -58,17 +58,16 @@ def build(config: Config) -> pipeline_lib.Pipeline:
 
 def component_args(config: Config, scale: list[str]) -> dict[str, list[str]]:
     """DirectRunner modes for the two Beam components whose work does not follow the
-    span-size rule of `scale_args` (measured on 2 cores, docs/BENCHMARKS.md):
+    span-size rule of `scale_args` (the measurements are in docs/BENCHMARKS.md):
 
     - Ingestion runs on one thread per core of this process, at any span size: its work
       per file (Arrow's CSV parsing, the tf.Example encoder, the gzipped TFRecord writes)
-      is C++ outside Python's lock. At 1.5 M rows two threads took 12 s, two worker
-      processes 18 s (each worker first imports TensorFlow). A rejected file is reported
-      by the executor after the Beam run (components/csv_ingest), so the threads' stack
-      traces never reach the user.
+      is C++ outside Python's lock, so threads beat worker processes, each of which
+      first imports TensorFlow. A rejected file is reported by the executor after the
+      Beam run (components/csv_ingest), so the threads' stack traces never reach the user.
     - The Evaluator stays in memory when `[evaluation] max_examples` bounds its input to
-      at most EVALUATOR_IN_MEMORY_MAX rows, however large the span (50,000 rows: 17-18 s
-      in memory, 20 s on two worker processes).
+      at most EVALUATOR_IN_MEMORY_MAX rows, however large the span: that many rows take
+      less time in memory than the worker processes take to start.
 
     `scale` is what `scale_args` returned for this config (it lists the span's files).
     """
@@ -88,11 +87,11 @@ EVALUATOR_IN_MEMORY_MAX = 100_000
 def scale_args(config: Config) -> list[str]:
     """The DirectRunner's multi_processing mode, one worker per core, for a large span.
 
-    Measured on 2 cores (docs/BENCHMARKS.md): up to tens of MB, `in_memory` with one
-    worker wins, because every multi_processing worker first imports TensorFlow, TFT and
-    TFMA; at 1.5 M rows (181 MB of CSV) the per-row work of statistics, analysis and
-    evaluation dominates, and one worker per core is what pays. These args come after
-    the config's own, so they override its mode and worker count.
+    Up to tens of MB, `in_memory` with one worker wins, because every multi_processing
+    worker first imports TensorFlow, TFT and TFMA; on a span of hundreds of MB the
+    per-row work of statistics, analysis and evaluation dominates, and one worker per
+    core is what pays (docs/BENCHMARKS.md). These args come after the config's own, so
+    they override its mode and worker count.
     """
     beam = config.beam
     if beam.runner != beam_options.DIRECT or not beam.parallel_above_mb:

@@ -19,7 +19,7 @@ import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx_bsl.tfxio import dataset_options
 
-from components import layout
+from components.layout import SERVING_SIGNATURE, TFLITE_MODEL_DIR, TRANSFORM_SUBDIR
 from models import autograph_rules
 from models import tflite_export
 from models.features import CATEGORICAL, BUCKETIZED, FeatureSet
@@ -50,7 +50,7 @@ def run_fn(fn_args: FnArgs) -> None:
               verbose=0)
     servable = serving_module(model, transform_output, feature_set)
     tf.saved_model.save(servable, fn_args.serving_model_dir,
-                        signatures={layout.SERVING_SIGNATURE: servable.serve})
+                        signatures={SERVING_SIGNATURE: servable.serve})
 
     # Encoding is inference only: batches of ENCODE_BATCH rather than the training size,
     # so the encoder's fixed per-call cost is paid a few times, not once per eval step.
@@ -66,13 +66,13 @@ def run_fn(fn_args: FnArgs) -> None:
         core, representative, eval_vectors, eval_labels, training["tflite_max_accuracy_gap"],
         qat_data=qat_batches, qat_steps=max(fn_args.train_steps // 4, 1),
         loss=loss_name(feature_set))
-    tflite_dir = Path(os.path.dirname(fn_args.serving_model_dir)) / layout.TFLITE_MODEL_DIR
-    shutil.copytree(fn_args.transform_output, tflite_dir / layout.TRANSFORM_SUBDIR)
+    tflite_dir = Path(os.path.dirname(fn_args.serving_model_dir)) / TFLITE_MODEL_DIR
+    shutil.copytree(fn_args.transform_output, tflite_dir / TRANSFORM_SUBDIR)
     tflite_export.write(tflite_dir, content, parity, layout,
                         {"label": feature_set.label.name,
                          "num_classes": feature_set.label.num_classes,
                          "activation": "sigmoid" if feature_set.label.is_binary else "softmax"},
-                        layout.TRANSFORM_SUBDIR, float_bytes=tflite_export.float_size(core))
+                        TRANSFORM_SUBDIR, float_bytes=tflite_export.float_size(core))
 
 
 def cardinalities(feature_set: FeatureSet, transform_output: tft.TFTransformOutput) -> dict:

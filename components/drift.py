@@ -186,21 +186,7 @@ def compare(comparison: str, baseline: statistics_pb2.DatasetFeatureStatisticsLi
     if comparison not in (DRIFT, SKEW):
         raise ValueError(f"unknown comparison {comparison!r}")
     compared = statistics_schema(schema, kinds)
-    sources: dict[str, str] = {}
-    for feature in compared.feature:
-        if feature.name not in kinds:
-            continue
-        comparator = feature.drift_comparator if comparison == DRIFT else feature.skew_comparator
-        if comparator.HasField("jensen_shannon_divergence") or comparator.HasField("infinity_norm"):
-            sources[feature.name] = SOURCE_SCHEMA
-            continue
-        threshold, sources[feature.name] = thresholds.for_feature(feature.name,
-                                                                  kinds[feature.name])
-        if kinds[feature.name] == NUMERIC:
-            comparator.jensen_shannon_divergence.threshold = threshold
-            comparator.jensen_shannon_divergence.source.type = HISTOGRAM_SOURCE
-        else:
-            comparator.infinity_norm.threshold = threshold
+    sources = _set_comparators(comparison, compared, kinds, thresholds)
     if comparison == DRIFT:
         anomalies = tfdv.validate_statistics(current, compared, previous_statistics=baseline)
     else:
@@ -231,6 +217,28 @@ def compare(comparison: str, baseline: statistics_pb2.DatasetFeatureStatisticsLi
                                      sources[name]))
     results.sort(key=lambda r: (-r.excess, r.feature))
     return Report(comparison, baseline_name, current_name, tuple(results), baseline, current)
+
+
+def _set_comparators(comparison: str, compared: schema_pb2.Schema, kinds: Mapping[str, str],
+                     thresholds: Thresholds) -> dict[str, str]:
+    """Sets a comparator on every compared feature the schema leaves without one; returns
+    where each feature's threshold came from."""
+    sources: dict[str, str] = {}
+    for feature in compared.feature:
+        if feature.name not in kinds:
+            continue
+        comparator = feature.drift_comparator if comparison == DRIFT else feature.skew_comparator
+        if comparator.HasField("jensen_shannon_divergence") or comparator.HasField("infinity_norm"):
+            sources[feature.name] = SOURCE_SCHEMA
+            continue
+        threshold, sources[feature.name] = thresholds.for_feature(feature.name,
+                                                                  kinds[feature.name])
+        if kinds[feature.name] == NUMERIC:
+            comparator.jensen_shannon_divergence.threshold = threshold
+            comparator.jensen_shannon_divergence.source.type = HISTOGRAM_SOURCE
+        else:
+            comparator.infinity_norm.threshold = threshold
+    return sources
 
 
 def span_folder(data_root: str, number: int) -> Optional[str]:

@@ -69,9 +69,24 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
                     builtin_resolvers_only: bool = False) -> Pipeline:
     """`builtin_resolvers_only`: for orchestrators that compile only TFX's own resolver
     strategies (Kubeflow's v2 compiler); the baseline may then be the candidate itself."""
-    features = config.features
     code = components_fingerprint()
+    validation = _validation(config, locations, code)
+    example_gen, gate = validation[0], validation[-1]
+    training = _training(config, example_gen, gate, code)
+    evaluation = _evaluation(config, locations, example_gen, training[-1],
+                             builtin_resolvers_only)
+    return Pipeline(
+        pipeline_name=config.name,
+        pipeline_root=locations.pipeline_root,
+        components=[*validation, *training, *evaluation],
+        enable_cache=True,
+        metadata_connection_config=metadata_connection,
+        beam_pipeline_args=beam_args)
 
+
+def _validation(config: Config, locations: Locations, code: str) -> list:
+    """Ingestion, statistics, schemas, validation and drift, up to the ValidationGate
+    (first and last in the list)."""
     # TFX's file-based ExampleGen (spans, splits, the Examples artifact) with Conveyor's CSV
     # reader: schema-typed Arrow parsing, errors naming file/row/column, personal columns
     # dropped or pseudonymized before anything is written.
@@ -101,6 +116,13 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
                           splits=GATED_SPLITS,
                           drift=(drift_check.outputs["drift"] if config.drift.mode == "block"
                                  else None))
+    return [example_gen, statistics_gen, inferred_schema, curated_schema, example_validator,
+            drift_check, gate]
+
+
+def _training(config: Config, example_gen, gate, code: str) -> list:
+    """Transform and the Trainer (last in the list), behind the gate's validated schema."""
+    features = config.features.to_dict()
     transform = Transform(
         examples=example_gen.outputs["examples"],
         schema=gate.outputs["validated_schema"],
@@ -115,15 +137,21 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
         # input pipeline to the batches it reads (fixed by train_steps, whatever the span's
         # size), instead of Transform writing every row of every split a second time.
         materialize=False,
-        custom_config={"features": features.to_dict(), "code": code})
+        custom_config={"features": features, "code": code})
     trainer = Trainer(
         run_fn=RUN_FN,
         examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         train_args=trainer_pb2.TrainArgs(num_steps=config.training.train_steps),
         eval_args=trainer_pb2.EvalArgs(num_steps=config.training.eval_steps),
-        custom_config={"features": features.to_dict(),
+        custom_config={"features": features,
                        "training": dataclasses.asdict(config.training), "code": code})
+    return [transform, trainer]
+
+
+def _evaluation(config: Config, locations: Locations, example_gen, trainer,
+                builtin_resolvers_only: bool) -> list:
+    """The baseline resolver, EvalSample, the Evaluator and the VersionedPusher."""
     baseline = _baseline_resolver(None if builtin_resolvers_only else trainer.outputs["model"])
     eval_sample = EvalSample(examples=example_gen.outputs["examples"],
                              max_examples=config.evaluation.max_examples)
@@ -136,16 +164,7 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
     pusher = VersionedPusher(model=trainer.outputs["model"],
                              model_blessing=evaluator.outputs["blessing"],
                              serving_dir=locations.serving_dir)
-
-    return Pipeline(
-        pipeline_name=config.name,
-        pipeline_root=locations.pipeline_root,
-        components=[example_gen, statistics_gen, inferred_schema, curated_schema,
-                    example_validator, drift_check, gate, transform, trainer, baseline, eval_sample,
-                    evaluator, pusher],
-        enable_cache=True,
-        metadata_connection_config=metadata_connection,
-        beam_pipeline_args=beam_args)
+    return [baseline, eval_sample, evaluator, pusher]
 
 
 def _baseline_resolver(candidate: Optional[Channel]) -> Resolver:

@@ -15,7 +15,7 @@ from typing import Callable
 
 import pytest
 
-from components.versioned_pusher.executor import versions
+from components.versioned_pusher.versions import versions
 from pipeline import config as config_lib
 from pipeline.metadata import health as metadata_health
 from pipeline.metadata import store as metadata_store

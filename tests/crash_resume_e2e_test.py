@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from components.versioned_pusher.executor import STAGING_PREFIX, versions
+from components.layout import STAGING_PREFIX
+from components.versioned_pusher.versions import versions
 from pipeline import config as config_lib
 from pipeline.metadata import health as metadata_health
 from pipeline.metadata import store as metadata_store

@@ -12,7 +12,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from components.versioned_pusher.executor import versions
+from components.versioned_pusher.versions import versions
 from pipeline import config as config_lib
 from pipeline.factory import components_fingerprint
 from tests.conftest import TAXI_SCHEMA, run_cli, slice_spans, taxi_config

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from components.versioned_pusher.executor import versions
+from components.versioned_pusher.versions import versions
 from pipeline import config as config_lib
 from tests.conftest import run_cli
 

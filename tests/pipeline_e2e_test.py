@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.versioned_pusher.executor import versions
+from components.versioned_pusher.versions import versions
 from pipeline import config as config_lib
 from pipeline.metadata import store as metadata_store
 from pipeline.metadata.walker import Walker

@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from tfx import types
 from tfx.dsl.components.base import base_executor
@@ -28,6 +28,8 @@ BLESSING_KEY = "model_blessing"
 PUSHED_MODEL_KEY = "pushed_model"
 
 from components.layout import PUSH_RECORD, STAGING_PREFIX, TFLITE_SUBDIR
+from components.versioned_pusher.versions import (is_remote, latest_version, numbered,
+                                                  read_record, versions)
 from components.layout import TFLITE_MODEL_DIR as TFLITE_DIR
 
 
@@ -63,33 +65,6 @@ class Executor(base_executor.BaseExecutor):
                                    json.dumps({**record, "destination": destination}))
 
 
-def is_remote(path: str) -> bool:
-    return "://" in path
-
-
-def versions(serving_dir: str) -> List[int]:
-    """Complete versions, oldest first."""
-    if is_remote(serving_dir):
-        return [v for v in _numbered(serving_dir)
-                if fileio.exists(os.path.join(serving_dir, str(v), PUSH_RECORD))]
-    if not os.path.isdir(serving_dir):
-        return []
-    return sorted(int(name) for name in os.listdir(serving_dir) if name.isdigit())
-
-
-def latest_version(serving_dir: str) -> Optional[int]:
-    found = versions(serving_dir)
-    return found[-1] if found else None
-
-
-def read_record(serving_dir: str, version: int) -> dict:
-    path = os.path.join(serving_dir, str(version), PUSH_RECORD)
-    if not fileio.exists(path):
-        return {}
-    with fileio.open(path, "r") as handle:
-        return json.load(handle)
-
-
 def publish(model_uri: str, serving_dir: str, record: dict) -> int:
     """Copies SavedModel and TFLite into a staging folder, then renames it to the version.
 
@@ -117,7 +92,7 @@ def publish(model_uri: str, serving_dir: str, record: dict) -> int:
 
 def _publish_remote(model_uri: str, serving_dir: str, record: dict) -> int:
     fileio.makedirs(serving_dir)
-    numbered = _numbered(serving_dir)
+    numbered = numbered(serving_dir)
     for stale in sorted(set(numbered) - set(versions(serving_dir))):
         # A push killed before its record was written: never a version, so never served.
         fileio.rmtree(os.path.join(serving_dir, str(stale)))
@@ -134,14 +109,6 @@ def _publish_remote(model_uri: str, serving_dir: str, record: dict) -> int:
             fileio.rmtree(destination)
         raise
     return version
-
-
-def _numbered(serving_dir: str) -> List[int]:
-    """Every numbered folder, complete or not (object stores list folders as 'name/')."""
-    if not fileio.isdir(serving_dir):
-        return []
-    names = (name.rstrip("/") for name in fileio.listdir(serving_dir))
-    return sorted(int(name) for name in names if name.isdigit())
 
 
 def _copy_plan(model_uri: str, destination: str) -> List[tuple]:

@@ -38,12 +38,38 @@ def load(path: Path | str = DEFAULT_CONFIG) -> Config:
 def _parse(raw: Mapping[str, Any], source: Path) -> Config:
     where = Where(source)
     _check_keys(raw, {"pipeline", "label", "features", "training", "evaluation", "beam",
-                      "metadata", "privacy", "kubeflow", "drift"}, where, required={"pipeline", "label", "features"})
+                      "metadata", "privacy", "kubeflow", "drift"}, where,
+                required={"pipeline", "label", "features"})
     pipeline = raw["pipeline"]
     _check_keys(pipeline, {"name", "data_root", "schema", "workspace", "span"},
                 where.key("pipeline"), required={"name", "data_root", "schema"})
     base = source.parent
+    features = _build_feature_set(raw, where)
+    names = list(features.names)
+    # Checked in this order, so a config with several mistakes names the same one first.
+    evaluation = _build_evaluation(raw.get("evaluation", {}), names, where.key("evaluation"))
+    metadata = _build_metadata(raw.get("metadata", {}), where.key("metadata"))
+    privacy = _build_privacy(raw.get("privacy", {}), features, where.key("privacy"))
+    workspace = pipeline.get("workspace")
+    return Config(
+        name=_typed(pipeline["name"], str, where.key("pipeline.name")),
+        data_root=(base / _typed(pipeline["data_root"], str, where.key("pipeline.data_root"))).resolve(),
+        schema=(base / _typed(pipeline["schema"], str, where.key("pipeline.schema"))).resolve(),
+        workspace=(base / workspace).resolve() if workspace else DEFAULT_WORKSPACE.resolve(),
+        span=_typed(pipeline.get("span"), Optional[int], where.key("pipeline.span")),
+        features=features,
+        training=_build(Training, raw.get("training", {}), where.key("training")),
+        evaluation=evaluation,
+        beam=check_beam(_build(Beam, raw.get("beam", {}), where.key("beam")), where.key("beam")),
+        kubeflow=_build_kubeflow(raw.get("kubeflow"), where.key("kubeflow")),
+        metadata=metadata,
+        privacy=privacy,
+        drift=_build_drift(raw.get("drift", {}), names, where.key("drift")),
+        source=source,
+    )
 
+
+def _build_feature_set(raw: Mapping[str, Any], where: "Where") -> FeatureSet:
     label = _build(Label, raw["label"], where.key("label"))
     if label.num_classes < 2:
         raise ConfigError(where.key("label.num_classes").say("must be at least 2"))
@@ -57,51 +83,43 @@ def _parse(raw: Mapping[str, Any], source: Path) -> Config:
         raise ConfigError(where.key("features").say(f"feature listed twice: {', '.join(duplicated)}"))
     if label.name in names:
         raise ConfigError(where.key("features").say(f"the label '{label.name}' is also a feature"))
+    return FeatureSet(label=label, features=features)
 
-    evaluation_raw = dict(raw.get("evaluation", {}))
-    metrics = tuple(_build(MetricThreshold, m, where.key(f"evaluation.metrics[{i}]"))
-                    for i, m in enumerate(evaluation_raw.pop("metrics", [])))
-    evaluation = _build(Evaluation, evaluation_raw, where.key("evaluation"))
-    evaluation = dataclasses.replace(evaluation, metrics=metrics)
+
+def _build_evaluation(section: Any, names: list[str], where: "Where") -> Evaluation:
+    section = dict(section) if isinstance(section, Mapping) else section
+    metrics = tuple(_build(MetricThreshold, m, where.key(f"metrics[{i}]"))
+                    for i, m in enumerate(section.pop("metrics", [])
+                                          if isinstance(section, dict) else []))
+    evaluation = dataclasses.replace(_build(Evaluation, section, where), metrics=metrics)
     if evaluation.max_examples < 0:
-        raise ConfigError(where.key("evaluation.max_examples").say(
+        raise ConfigError(where.key("max_examples").say(
             f"{evaluation.max_examples} is negative (0 scores the whole eval split)"))
     unknown_slices = sorted(set(evaluation.slices) - set(names))
     if unknown_slices:
-        raise ConfigError(where.key("evaluation.slices").say(
+        raise ConfigError(where.key("slices").say(
             f"slice on a column that is not a feature: {', '.join(unknown_slices)}"))
+    return evaluation
 
-    metadata = _build(Metadata, raw.get("metadata", {}), where.key("metadata"))
+
+def _build_metadata(section: Any, where: "Where") -> Metadata:
+    metadata = _build(Metadata, section, where)
     if metadata.backend not in METADATA_BACKENDS:
-        raise ConfigError(where.key("metadata.backend").say(
+        raise ConfigError(where.key("backend").say(
             f"unknown backend '{metadata.backend}' (expected one of {', '.join(METADATA_BACKENDS)})"))
+    return metadata
 
-    privacy = _build(Privacy, raw.get("privacy", {}), where.key("privacy"))
-    if label.name in privacy.drop + privacy.pseudonymize:
-        raise ConfigError(where.key("privacy").say(f"the label '{label.name}' cannot "
-                                                   f"be a personal column"))
-    dropped_features = sorted(set(privacy.drop) & set(names))
+
+def _build_privacy(section: Any, features: FeatureSet, where: "Where") -> Privacy:
+    privacy = _build(Privacy, section, where)
+    label = features.label.name
+    if label in privacy.drop + privacy.pseudonymize:
+        raise ConfigError(where.say(f"the label '{label}' cannot be a personal column"))
+    dropped_features = sorted(set(privacy.drop) & set(features.names))
     if dropped_features:
-        raise ConfigError(where.key("privacy.drop").say(
+        raise ConfigError(where.key("drop").say(
             f"dropped column(s) are also features: {', '.join(dropped_features)}"))
-
-    workspace = pipeline.get("workspace")
-    return Config(
-        name=_typed(pipeline["name"], str, where.key("pipeline.name")),
-        data_root=(base / _typed(pipeline["data_root"], str, where.key("pipeline.data_root"))).resolve(),
-        schema=(base / _typed(pipeline["schema"], str, where.key("pipeline.schema"))).resolve(),
-        workspace=(base / workspace).resolve() if workspace else DEFAULT_WORKSPACE.resolve(),
-        span=_typed(pipeline.get("span"), Optional[int], where.key("pipeline.span")),
-        features=FeatureSet(label=label, features=features),
-        training=_build(Training, raw.get("training", {}), where.key("training")),
-        evaluation=evaluation,
-        beam=check_beam(_build(Beam, raw.get("beam", {}), where.key("beam")), where.key("beam")),
-        kubeflow=_build_kubeflow(raw.get("kubeflow"), where.key("kubeflow")),
-        metadata=metadata,
-        privacy=privacy,
-        drift=_build_drift(raw.get("drift", {}), names, where.key("drift")),
-        source=source,
-    )
+    return privacy
 
 
 def _build_drift(section: Any, names: list[str], where: "Where") -> Drift:

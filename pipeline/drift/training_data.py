@@ -20,7 +20,7 @@ class TrainingExamples:
 
 def latest_pushed(config: config_lib.Config) -> Path:
     """The version the serving folder serves: its newest complete version."""
-    from components.versioned_pusher.executor import latest_version
+    from components.versioned_pusher.versions import latest_version
 
     version = latest_version(str(config.serving_dir)) if config.serving_dir.is_dir() else None
     if version is None:

@@ -27,6 +27,8 @@ import pyarrow.csv as pa_csv
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 
+from components.errors import InputError
+
 ARROW_TYPES = {schema_pb2.INT: pa.int64(), schema_pb2.FLOAT: pa.float64(),
                schema_pb2.BYTES: pa.string()}
 _TYPE_NAMES = {schema_pb2.INT: "an integer", schema_pb2.FLOAT: "a number",
@@ -34,7 +36,7 @@ _TYPE_NAMES = {schema_pb2.INT: "an integer", schema_pb2.FLOAT: "a number",
 BATCH_ROWS = 8192
 
 
-class CsvError(ValueError):
+class CsvError(InputError, ValueError):
     """A CSV file the pipeline will not ingest; the message names file, row and column."""
 
 

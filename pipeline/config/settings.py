@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from components import drift_settings
+from components.errors import InputError
 from models.features import FeatureSet
 
 DEFAULT_WORKSPACE = Path("workspace")
@@ -16,7 +17,7 @@ METADATA_BACKENDS = ("sqlite", "mysql", "postgresql")
 REMOTE_SCHEMES = ("gs://", "s3://", "hdfs://")
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """A configuration the pipeline cannot run with; the message names file and key."""
 
 

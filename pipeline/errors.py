@@ -23,9 +23,10 @@ class ComponentFailed(RuntimeError):
 def component_failure(error: BaseException, component: str | None) -> Exception:
     """The error `run` reports when `component` raised `error`: the component's own
     input error stays an input error (exit 2), anything else is a failure (exit 3)."""
+    if isinstance(error, InputError):  # before any component: the pre-flight checks
+        return DataError(f"run failed in {component}: {first_line(error)}" if component
+                         else first_line(error))
     where = f" in {component}" if component else ""
-    if isinstance(error, InputError):
-        return DataError(f"run failed{where}: {first_line(error)}")
     return ComponentFailed(f"run failed{where}: {type(error).__name__}: {first_line(error)}")
 
 

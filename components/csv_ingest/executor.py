@@ -10,7 +10,6 @@ per-element work in Python would be most of ingestion's time.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import os
 from typing import Any, Dict, List, Tuple
@@ -25,7 +24,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, json_utils, proto_utils
 
-from components.csv_ingest import reader
+from components.csv_ingest import header, reader
 
 SCHEMA_FILE_KEY = "schema_file"
 PERSONAL_KEY = "personal"
@@ -131,8 +130,7 @@ def _inputs(exec_properties: Dict[str, Any], split_pattern: str
 
 def _header(path: str) -> list:
     with fileio.open(path, "rb") as handle:
-        line = handle.readline()
-    return next(csv.reader([line.decode("utf-8-sig", errors="replace")]), [])
+        return header.read_header(path, handle)
 
 
 class Executor(BaseExampleGenExecutor):

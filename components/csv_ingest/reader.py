@@ -27,17 +27,13 @@ import pyarrow.csv as pa_csv
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 
-from components.errors import InputError
+from components.csv_ingest.header import CsvError, decompressed, parse_header
 
 ARROW_TYPES = {schema_pb2.INT: pa.int64(), schema_pb2.FLOAT: pa.float64(),
                schema_pb2.BYTES: pa.string()}
 _TYPE_NAMES = {schema_pb2.INT: "an integer", schema_pb2.FLOAT: "a number",
                schema_pb2.BYTES: "text"}
 BATCH_ROWS = 8192
-
-
-class CsvError(InputError, ValueError):
-    """A CSV file the pipeline will not ingest; the message names file, row and column."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +80,8 @@ def _encoded_batches(path: str, data: bytes, types: dict[str, int], personal: Pe
 
 
 def read_table(path: str, data: bytes, types: dict[str, int]) -> pa.Table:
-    if not data.strip():
-        raise CsvError(f"{path}: empty file, expected a header line and data rows")
+    """The file's rows typed by the schema; a `.csv.gz` file is read decompressed."""
+    data = decompressed(path, data)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -93,7 +89,7 @@ def read_table(path: str, data: bytes, types: dict[str, int]) -> pa.Table:
         raise CsvError(f"{path}: line {line}: bytes that are not UTF-8 "
                        f"({data[error.start:error.start + 1]!r} at byte {error.start}); "
                        f"save the file as UTF-8") from None
-    header = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [])
+    header = parse_header(path, text)
     convert = pa_csv.ConvertOptions(
         column_types={name: ARROW_TYPES.get(types.get(name), pa.string()) for name in header},
         null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True)

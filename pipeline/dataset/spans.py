@@ -7,12 +7,12 @@ names the file and the column.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from components.csv_ingest import header as csv_header
 from models.features import FeatureSet
 from pipeline.errors import DataError
 
@@ -63,13 +63,11 @@ def check_columns(span: Span, features: FeatureSet) -> None:
         missing = [name for name in wanted if name not in header]
         if missing:
             what = "label" if missing[0] == features.label.name else "feature"
-            raise DataError(f"{path}: {what} '{missing[0]}' is not a column of this file "
-                            f"(columns: {', '.join(header)})")
+            raise DataError(csv_header.missing_column(str(path), what, missing[0], header))
 
 
 def read_header(path: Path) -> list[str]:
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-        header = next(csv.reader(handle), None)
-    if not header:
-        raise DataError(f"{path}: empty file, expected a CSV header line")
-    return [h.strip() for h in header]
+    """The file's checked header (binary, compressed, empty or mis-delimited files fail
+    here with the same line ingestion would give)."""
+    with open(path, "rb") as handle:
+        return [name.strip() for name in csv_header.read_header(str(path), handle)]

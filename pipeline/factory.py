@@ -81,7 +81,8 @@ def create_pipeline(config: Config, locations: Locations, beam_args: list[str],
             example_gen_pb2.Input.Split(name="single_split", pattern=SPAN_PATTERN)]),
         range_config=_span_range(config.span),
         custom_config={"schema_file": locations.schema_file,
-                       "personal": personal_settings(config), "code": code},
+                       "personal": personal_settings(config),
+                       "csv": dataclasses.asdict(config.csv), "code": code},
         custom_executor_spec=executor_spec.BeamExecutorSpec(csv_ingest.Executor),
     ).with_id(INGESTION_ID)
     statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])

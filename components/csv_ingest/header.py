@@ -13,7 +13,8 @@ import difflib
 import gzip
 import io
 import zlib
-from typing import BinaryIO, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Mapping, Sequence
 
 from components.errors import InputError
 
@@ -27,6 +28,24 @@ _CLOSE_MATCHES = 3
 
 class CsvError(InputError, ValueError):
     """A CSV file the pipeline will not ingest; the message names file, row and column."""
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """How the span files are written (the config's [csv] table): the field delimiter and
+    the markers read as a missing value in every column, besides the empty field."""
+
+    delimiter: str = ","
+    null_values: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, settings: Mapping[str, Any]) -> "CsvFormat":
+        return cls(delimiter=settings.get("delimiter", ","),
+                   null_values=tuple(settings.get("null_values", ())))
+
+    @property
+    def missing(self) -> list[str]:
+        return ["", *self.null_values]
 
 
 def decompressed(path: str, data: bytes) -> bytes:

@@ -15,7 +15,7 @@ import tomli
 
 from models.features import BUCKETIZED, CATEGORICAL, ENCODINGS, KINDS, Feature, FeatureSet, Label
 from pipeline.config.settings import (DEFAULT_WORKSPACE, DRIFT_MODES, METADATA_BACKENDS,
-                                      REMOTE_SCHEMES, Beam, Config, ConfigError, Drift,
+                                      REMOTE_SCHEMES, Beam, Config, ConfigError, Csv, Drift,
                                       Evaluation, Kubeflow, Metadata, MetricThreshold, Privacy,
                                       Training)
 from pipeline.source_tree import ROOT
@@ -38,7 +38,7 @@ def load(path: Path | str = DEFAULT_CONFIG) -> Config:
 def _parse(raw: Mapping[str, Any], source: Path) -> Config:
     where = Where(source)
     _check_keys(raw, {"pipeline", "label", "features", "training", "evaluation", "beam",
-                      "metadata", "privacy", "kubeflow", "drift"}, where, required={"pipeline", "label", "features"})
+                      "metadata", "privacy", "kubeflow", "drift", "csv"}, where, required={"pipeline", "label", "features"})
     pipeline = raw["pipeline"]
     _check_keys(pipeline, {"name", "data_root", "schema", "workspace", "span"},
                 where.key("pipeline"), required={"name", "data_root", "schema"})
@@ -100,8 +100,23 @@ def _parse(raw: Mapping[str, Any], source: Path) -> Config:
         metadata=metadata,
         privacy=privacy,
         drift=_build_drift(raw.get("drift", {}), names, where.key("drift")),
+        csv=_build_csv(raw.get("csv", {}), where.key("csv")),
         source=source,
     )
+
+
+def _build_csv(section: Any, where: "Where") -> Csv:
+    """A delimiter Arrow and Python's csv module both read; markers that can be a field."""
+    csv = _build(Csv, section, where)
+    if len(csv.delimiter) != 1 or csv.delimiter in '"\r\n':
+        raise ConfigError(where.key("delimiter").say(
+            f"{csv.delimiter!r} must be one character other than a quote or a line break"))
+    for marker in csv.null_values:
+        if not marker or csv.delimiter in marker or any(c in marker for c in '"\r\n'):
+            raise ConfigError(where.key("null_values").say(
+                f"{marker!r} cannot be a field: empty, or holds the delimiter, a quote or "
+                f"a line break (the empty field is always missing)"))
+    return csv
 
 
 def _build_drift(section: Any, names: list[str], where: "Where") -> Drift:

@@ -128,6 +128,15 @@ class Privacy:
     key_env: str = "CONVEYOR_PSEUDONYM_KEY"
 
 
+@dataclass(frozen=True)
+class Csv:
+    """How the span files are written: the field delimiter, and the markers (`NA`, `-`)
+    read as a missing value in every column; the empty field is always missing."""
+
+    delimiter: str = ","
+    null_values: tuple[str, ...] = ()
+
+
 DRIFT_MODES = ("warn", "block")
 
 
@@ -166,6 +175,7 @@ class Config:
     kubeflow: Optional[Kubeflow] = None
     privacy: Privacy = field(default_factory=Privacy)
     drift: Drift = field(default_factory=Drift)
+    csv: Csv = field(default_factory=Csv)
 
     @property
     def pipeline_root(self) -> Path:

@@ -37,7 +37,7 @@ def preflight(config: Config) -> int:
                           f"{', '.join(privacy.pseudonymize)} are pseudonymized with a key from "
                           f"the environment variable {privacy.key_env}, which is not set")
     span = select_span(config.data_root, config.span)
-    check_columns(span, config.features)
+    check_columns(span, config.features, config.csv.delimiter)
     return span.number
 
 

@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--data", required=True, help="CSV file or glob, e.g. 'data/x/span-*/*.csv'")
     schema.add_argument("--label", required=True)
     schema.add_argument("--output", type=Path, required=True)
+    schema.add_argument("--config", type=Path, help="the pipeline's config: its [privacy] "
+                        "columns are drafted without their raw values")
     schema.set_defaults(handler=schema_command)
 
     spans = commands.add_parser("bundled-data", help="(re)build data/taxi from the tfx wheel")
@@ -158,7 +160,9 @@ def check_command(args: argparse.Namespace) -> int:
 def schema_command(args: argparse.Namespace) -> int:
     from pipeline.dataset import schema_tool
 
-    schema_tool.write(schema_tool.draft_schema(args.data, args.label), args.output)
+    privacy = (config_lib.load(args.config, check_schema=False).privacy if args.config
+               else None)
+    schema_tool.write(schema_tool.draft_schema(args.data, args.label, privacy), args.output)
     print(f"wrote {args.output}: curate it (domains, presence) and point the config at it")
     return EXIT_OK
 

@@ -18,12 +18,15 @@ from pipeline.config.settings import (DEFAULT_WORKSPACE, DRIFT_MODES, METADATA_B
                                       REMOTE_SCHEMES, Beam, Config, ConfigError, Csv, Drift,
                                       Evaluation, Kubeflow, Metadata, MetricThreshold, Privacy,
                                       Training)
+from pipeline.config import personal_schema
 from pipeline.source_tree import ROOT
 
 DEFAULT_CONFIG = ROOT / "configs" / "taxi.toml"
 
 
-def load(path: Path | str = DEFAULT_CONFIG) -> Config:
+def load(path: Path | str = DEFAULT_CONFIG, *, check_schema: bool = True) -> Config:
+    """`check_schema=False` skips checking the schema file against the config (for the
+    `schema` command, which drafts the entries that check asks for)."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -32,7 +35,10 @@ def load(path: Path | str = DEFAULT_CONFIG) -> Config:
         raise ConfigError(f"{path}: config file not found") from None
     except tomli.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return _parse(raw, path.resolve())
+    config = _parse(raw, path.resolve())
+    if check_schema:
+        personal_schema.check(config)
+    return config
 
 
 def _parse(raw: Mapping[str, Any], source: Path) -> Config:

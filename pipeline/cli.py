@@ -150,7 +150,8 @@ def check_command(args: argparse.Namespace) -> int:
     from pipeline.metadata import store as metadata_store
 
     with exclusive(config.workspace):
-        problems = metadata_health.check(metadata_store.open_store(config))
+        problems = metadata_health.check(metadata_store.open_store(config), config.name,
+                                        str(config.pipeline_root))
     for problem in problems:
         print(problem)
     print(f"metadata check: {len(problems)} problem(s)")

@@ -14,7 +14,7 @@ from typing import Optional
 
 from ml_metadata import metadata_store
 
-from pipeline import readers
+from pipeline import evaluation as evaluation_files, readers
 from pipeline.lineage.refs import artifact_ref, artifact_refs, execution_ref, graph
 from pipeline.lineage.types import LineageError, ModelLineage, Step
 from pipeline.metadata.walker import (BASELINE_KEY, INPUTS, OUTPUTS, Walker, event_key,
@@ -111,7 +111,8 @@ def _evaluation_step(walk: Walker, blessing) -> Step:
                 artifact_refs(walk, evaluation=evaluation, blessing=blessing,
                               scored_examples=scored),
                 {"blessed": bool(int_property(blessing, "blessed")) if blessing else None,
-                 "metrics": readers.overall_metrics(evaluation.uri) if evaluation else {},
+                 "metrics": (evaluation_files.overall_metrics(evaluation.uri) if evaluation
+                             else {}),
                  "baseline_model": _baseline(walk, baseline),
                  "scored_examples": int_property(scored, "examples"),
                  "eval_split_examples": int_property(scored, "source_examples")})

@@ -31,7 +31,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_p
 from components.drift_settings import (  # noqa: F401  (re-exported: the one vocabulary)
     CATEGORICAL, NUMERIC, SOURCE_DEFAULT, SOURCE_FEATURE, SOURCE_SCHEMA, Thresholds,
     feature_kinds)
-from components.errors import first_line
+from components.errors import InputError, first_line
 
 JENSEN_SHANNON, L_INFINITY = "jensen_shannon_divergence", "l_infinity"
 DRIFT, SKEW = "drift", "skew"
@@ -55,7 +55,7 @@ _CSV_SUFFIXES = (".csv",)
 _TFRECORD_SUFFIXES = (".tfrecord", ".tfrecords", ".tfrecord.gz", ".tfrecords.gz", ".gz")
 
 
-class InputDataError(ValueError):
+class InputDataError(InputError, ValueError):
     """Data that cannot be compared: missing, empty, or not CSV/TFRecord; names the path."""
 
 

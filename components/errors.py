@@ -1,8 +1,18 @@
-"""The one line of an error a user reads, shared by components and the commands."""
+"""The one line of an error a user reads, and the base class of every error a user's
+file or config causes, shared by components and the commands."""
 
 from __future__ import annotations
 
 import re
+
+
+class InputError(Exception):
+    """Something the user's config, data or workspace causes, which they can fix.
+
+    The commands exit 2 on these with the message alone; every other exception is a bug
+    or an outage (exit 3). Components raise subclasses too (a rejected CSV file), so the
+    base lives here: components/ must not import pipeline/.
+    """
 
 
 def first_line(error: BaseException) -> str:

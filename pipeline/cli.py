@@ -25,16 +25,12 @@ from pipeline import config as config_lib
 from pipeline.runners import compile_command
 from pipeline.drift import commands as drift_commands
 from pipeline.lineage import cli as lineage_cli
-from pipeline.errors import (EXIT_FAILURE, EXIT_FINDING, EXIT_INPUT, EXIT_OK, DataError,
-                             first_line)
-from pipeline.runners.workspace_lock import AlreadyRunning, exclusive
+from pipeline.errors import (EXIT_FAILURE, EXIT_FINDING, EXIT_INPUT, EXIT_OK, InputError,
+                             component_failure, failure_line)
+from pipeline.runners.workspace_lock import exclusive
 from pipeline.source_tree import ROOT
 
 VALIDATION_NODE = "ValidationGate"
-
-
-class InputError(RuntimeError):
-    """Data a component rejected; exits 2 like any other input error."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--data", required=True, help="CSV file or glob, e.g. 'data/x/span-*/*.csv'")
     schema.add_argument("--label", required=True)
     schema.add_argument("--output", type=Path, required=True)
+    schema.add_argument("--config", type=Path, help="the pipeline's config: its [privacy] "
+                        "columns are drafted without their raw values")
     schema.set_defaults(handler=schema_command)
 
     spans = commands.add_parser("bundled-data", help="(re)build data/taxi from the tfx wheel")
@@ -96,14 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()
         return EXIT_OK
-    except (config_lib.ConfigError, DataError, AlreadyRunning, InputError) as error:
+    except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as error:  # noqa: BLE001  (the one place that turns crashes into a line)
         if args.verbose:
             traceback.print_exc()
-        print(f"error: {type(error).__name__}: {first_line(error)}"
-              + ("" if args.verbose else " (--verbose for the stack trace)"), file=sys.stderr)
+        print(failure_line(error, args.verbose), file=sys.stderr)
         return EXIT_FAILURE
 
 
@@ -126,8 +123,6 @@ def run_command(args: argparse.Namespace) -> int:
             failure = error
         except Exception as error:  # noqa: BLE001  (reported below, after the summary)
             failure = error
-            if args.verbose:
-                traceback.print_exc()
         summary = run_summary.summarize(metadata_store.open_store(config), config.name,
                                         since=started)
     if summary is not None:
@@ -139,9 +134,7 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_FINDING
     if failure is not None:
         failed = [n for n, s in (summary.components if summary else []) if s == "failed"]
-        where = f" in {failed[0]}" if failed else ""
-        raise InputError(f"run failed{where}: {first_line(failure)}"
-                         f"{'' if args.verbose else ' (--verbose for the stack trace)'}")
+        raise component_failure(failure, failed[0] if failed else None) from failure
     if summary is not None and summary.blessed is False:
         print("Not blessed: the model missed its thresholds; the serving model is unchanged.",
               file=sys.stderr)
@@ -157,7 +150,8 @@ def check_command(args: argparse.Namespace) -> int:
     from pipeline.metadata import store as metadata_store
 
     with exclusive(config.workspace):
-        problems = metadata_health.check(metadata_store.open_store(config))
+        problems = metadata_health.check(metadata_store.open_store(config), config.name,
+                                        str(config.pipeline_root))
     for problem in problems:
         print(problem)
     print(f"metadata check: {len(problems)} problem(s)")
@@ -167,7 +161,9 @@ def check_command(args: argparse.Namespace) -> int:
 def schema_command(args: argparse.Namespace) -> int:
     from pipeline.dataset import schema_tool
 
-    schema_tool.write(schema_tool.draft_schema(args.data, args.label), args.output)
+    privacy = (config_lib.load(args.config, check_schema=False).privacy if args.config
+               else None)
+    schema_tool.write(schema_tool.draft_schema(args.data, args.label, privacy), args.output)
     print(f"wrote {args.output}: curate it (domains, presence) and point the config at it")
     return EXIT_OK
 

@@ -96,7 +96,8 @@ def _validation(config: Config, locations: Locations, code: str) -> list:
             example_gen_pb2.Input.Split(name="single_split", pattern=SPAN_PATTERN)]),
         range_config=_span_range(config.span),
         custom_config={"schema_file": locations.schema_file,
-                       "personal": personal_settings(config), "code": code},
+                       "personal": personal_settings(config),
+                       "csv": dataclasses.asdict(config.csv), "code": code},
         custom_executor_spec=executor_spec.BeamExecutorSpec(csv_ingest.Executor),
     ).with_id(INGESTION_ID)
     statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])

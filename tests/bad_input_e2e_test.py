@@ -165,7 +165,8 @@ def test_bad_input_is_rejected_clearly_and_the_served_model_is_untouched(served,
         node for node, state in states.items() if state == "executed"}
     assert versions(str(served.config.serving_dir)) == versions_before
     assert served.serving_fingerprint() == before
-    assert metadata_health.check(metadata_store.open_store(served.config)) == []
+    assert metadata_health.check(metadata_store.open_store(served.config), served.config.name,
+                                str(served.config.pipeline_root)) == []
 
 
 def _crlf_and_bom(s: Served) -> bytes:

@@ -94,7 +94,7 @@ def test_killed_runs_resume_from_cache_and_concurrent_runs_are_refused(tmp_path)
     assert final["Trainer"] == "executed"
     assert len(versions(str(config.serving_dir))) == 1
     store = metadata_store.open_store(config)
-    assert metadata_health.check(store) == []
+    assert metadata_health.check(store, config.name, str(config.pipeline_root)) == []
     cancelled = [e for e in store.get_executions() if e.last_known_state == 6]  # CANCELED
     assert {e.type.rsplit(".", 1)[-1] for e in cancelled} >= {"Transform", "Trainer"}
     checked = run_cli("check", "--config", str(config_path), "--workspace", str(workspace))

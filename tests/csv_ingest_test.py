@@ -5,6 +5,7 @@ import tensorflow as tf
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components.csv_ingest import reader
+from components.csv_ingest.header import CsvFormat
 
 TYPES = {"fare": schema_pb2.FLOAT, "hour": schema_pb2.INT, "company": schema_pb2.BYTES}
 GOOD = b"fare,hour,company\n12.5,3,Flash\n,4,\n7,5,Blue\n"
@@ -128,7 +129,7 @@ def test_threaded_beam_run_reports_the_first_rejected_file_after_the_run(tmp_pat
     with beam.Pipeline(options=options) as pipeline:
         _ = (pipeline | beam.Create(list(enumerate(files)))
              | beam.ParDo(executor._WriteCsvFileSplits(
-                 TYPES, {}, {k: str(v) for k, v in split_dirs.items()}, [2, 3],
+                 TYPES, {}, CsvFormat(), {k: str(v) for k, v in split_dirs.items()}, [2, 3],
                  str(errors_dir))))
     assert sorted(p.name for p in errors_dir.iterdir()) == ["00001.txt", "00002.txt"]
     written = sum(1 for folder in split_dirs.values() for path in folder.glob("*-00000.gz")

@@ -10,7 +10,6 @@ per-element work in Python would be most of ingestion's time.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import os
 from typing import Any, Dict, List, Tuple
@@ -25,10 +24,11 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, json_utils, proto_utils
 
-from components.csv_ingest import reader
+from components.csv_ingest import header, reader
 
 SCHEMA_FILE_KEY = "schema_file"
 PERSONAL_KEY = "personal"
+CSV_FORMAT_KEY = "csv"
 
 
 def personal_data(settings: Dict[str, Any]) -> reader.PersonalData:
@@ -49,9 +49,11 @@ def personal_data(settings: Dict[str, Any]) -> reader.PersonalData:
 class _CsvFileDoFn(beam.DoFn):
     """Reads whole span files with the column types and personal-data rules."""
 
-    def __init__(self, types: Dict[str, int], personal: Dict[str, Any]):
+    def __init__(self, types: Dict[str, int], personal: Dict[str, Any],
+                 csv_format: header.CsvFormat):
         self._types = types
         self._personal_settings = personal
+        self._format = csv_format
 
     def setup(self):
         self._personal = personal_data(self._personal_settings)
@@ -73,8 +75,9 @@ class _WriteCsvFileSplits(_CsvFileDoFn):
     (which Beam's threaded mode also prints to stderr) instead of as its one line."""
 
     def __init__(self, types: Dict[str, int], personal: Dict[str, Any],
-                 split_dirs: Dict[str, str], bounds: List[int], errors_dir: str):
-        super().__init__(types, personal)
+                 csv_format: header.CsvFormat, split_dirs: Dict[str, str], bounds: List[int],
+                 errors_dir: str):
+        super().__init__(types, personal, csv_format)
         self._names = list(split_dirs)
         self._dirs = split_dirs
         self._bounds = bounds
@@ -87,8 +90,8 @@ class _WriteCsvFileSplits(_CsvFileDoFn):
             os.path.join(self._dirs[name], f"data_tfrecord-{index:05d}.gz"), options="GZIP")
             for name in self._names]
         try:
-            for split, example in reader.read_split_examples(path, data, self._types,
-                                                             self._personal, self._bounds):
+            for split, example in reader.read_split_examples(
+                    path, data, self._types, self._personal, self._bounds, self._format):
                 writers[split].write(example)
         except reader.CsvError as error:
             with fileio.open(os.path.join(self._errors_dir, f"{index:05d}.txt"), "w") as out:
@@ -107,7 +110,7 @@ def _raise_first_error(errors_dir: str) -> None:
 
 
 def _inputs(exec_properties: Dict[str, Any], split_pattern: str
-            ) -> Tuple[List[str], Dict[str, int], Dict[str, Any]]:
+            ) -> Tuple[List[str], Dict[str, int], Dict[str, Any], header.CsvFormat]:
     """The span's files (checked to share one header), column types and personal-data
     settings; fails before Beam starts on anything wrong with them."""
     pattern = os.path.join(exec_properties[standard_component_specs.INPUT_BASE_KEY],
@@ -115,24 +118,24 @@ def _inputs(exec_properties: Dict[str, Any], split_pattern: str
     files = sorted(fileio.glob(pattern))
     if not files:
         raise reader.CsvError(f"{pattern}: no files match")
-    headers = {path: _header(path) for path in files}
-    first = headers[files[0]]
-    for path, header in headers.items():
-        if header != first:
-            raise reader.CsvError(f"{path}: header differs from {files[0]} in the same span")
     config = json_utils.loads(exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY)
                               or "{}")
+    csv_format = header.CsvFormat.from_dict(config.get(CSV_FORMAT_KEY, {}))
+    headers = {path: _header(path, csv_format.delimiter) for path in files}
+    first = headers[files[0]]
+    for path, names in headers.items():
+        if names != first:
+            raise reader.CsvError(f"{path}: header differs from {files[0]} in the same span")
     schema = io_utils.SchemaReader().read(config[SCHEMA_FILE_KEY])
     types = reader.column_types(schema)
     personal = config.get(PERSONAL_KEY, {})
     personal_data(personal)  # the key must be there
-    return files, types, personal
+    return files, types, personal, csv_format
 
 
-def _header(path: str) -> list:
+def _header(path: str, delimiter: str) -> list:
     with fileio.open(path, "rb") as handle:
-        line = handle.readline()
-    return next(csv.reader([line.decode("utf-8-sig", errors="replace")]), [])
+        return header.read_header(path, handle, delimiter)
 
 
 class Executor(BaseExampleGenExecutor):
@@ -154,7 +157,8 @@ class Executor(BaseExampleGenExecutor):
             raise ValueError("Conveyor's CSV ingestion takes one input split and hash-bucket "
                              "output splits (as pipeline/factory.py configures it)")
         self._log_startup(input_dict, output_dict, exec_properties)
-        files, types, personal = _inputs(exec_properties, input_config.splits[0].pattern)
+        files, types, personal, csv_format = _inputs(exec_properties,
+                                                     input_config.splits[0].pattern)
         artifacts = output_dict[standard_component_specs.EXAMPLES_KEY]
         artifact = artifact_utils.get_single_instance(artifacts)
         names = [split.name for split in split_config.splits]
@@ -171,7 +175,8 @@ class Executor(BaseExampleGenExecutor):
                  | "Files" >> beam.Create(list(enumerate(files)))
                  | "Reshuffle" >> beam.Reshuffle()
                  | "WriteSplits" >> beam.ParDo(
-                     _WriteCsvFileSplits(types, personal, split_dirs, bounds, errors_dir)))
+                     _WriteCsvFileSplits(types, personal, csv_format, split_dirs, bounds,
+                                         errors_dir)))
         _raise_first_error(errors_dir)
         # The artifact's properties exactly as TFX's own Do sets them.
         payload_format = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)

@@ -27,15 +27,13 @@ import pyarrow.csv as pa_csv
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 
+from components.csv_ingest.header import CsvError, CsvFormat, decompressed, parse_header
+
 ARROW_TYPES = {schema_pb2.INT: pa.int64(), schema_pb2.FLOAT: pa.float64(),
                schema_pb2.BYTES: pa.string()}
 _TYPE_NAMES = {schema_pb2.INT: "an integer", schema_pb2.FLOAT: "a number",
                schema_pb2.BYTES: "text"}
 BATCH_ROWS = 8192
-
-
-class CsvError(ValueError):
-    """A CSV file the pipeline will not ingest; the message names file, row and column."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,10 @@ def column_types(schema: schema_pb2.Schema) -> dict[str, int]:
 
 
 def read_split_examples(path: str, data: bytes, types: dict[str, int], personal: PersonalData,
-                        bounds: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+                        bounds: Sequence[int], csv_format: CsvFormat = CsvFormat()
+                        ) -> Iterator[tuple[int, bytes]]:
     """(split index, serialized tf.Example) of one file's rows, in order; see split_ids."""
-    for batch, examples in _encoded_batches(path, data, types, personal):
+    for batch, examples in _encoded_batches(path, data, types, personal, csv_format):
         yield from zip(split_ids(batch, bounds).tolist(), examples)
 
 
@@ -72,18 +71,19 @@ def split_ids(batch: pa.RecordBatch, bounds: Sequence[int]) -> np.ndarray:
     return np.searchsorted(np.asarray(bounds), hashes % np.uint64(bounds[-1]), side="right")
 
 
-def _encoded_batches(path: str, data: bytes, types: dict[str, int], personal: PersonalData
-                     ) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
+def _encoded_batches(path: str, data: bytes, types: dict[str, int], personal: PersonalData,
+                     csv_format: CsvFormat) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
     """Each batch of the file's rows (personal-data rules applied) with its tf.Examples."""
-    table = apply_personal_data(read_table(path, data, types), personal)
+    table = apply_personal_data(read_table(path, data, types, csv_format), personal)
     encoder = RecordBatchToExamplesEncoder()
     for batch in table.to_batches(max_chunksize=BATCH_ROWS):
         yield batch, encoder.encode(as_feature_lists(batch))
 
 
-def read_table(path: str, data: bytes, types: dict[str, int]) -> pa.Table:
-    if not data.strip():
-        raise CsvError(f"{path}: empty file, expected a header line and data rows")
+def read_table(path: str, data: bytes, types: dict[str, int],
+               csv_format: CsvFormat = CsvFormat()) -> pa.Table:
+    """The file's rows typed by the schema; a `.csv.gz` file is read decompressed."""
+    data = decompressed(path, data)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -91,15 +91,18 @@ def read_table(path: str, data: bytes, types: dict[str, int]) -> pa.Table:
         raise CsvError(f"{path}: line {line}: bytes that are not UTF-8 "
                        f"({data[error.start:error.start + 1]!r} at byte {error.start}); "
                        f"save the file as UTF-8") from None
-    header = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [])
+    delimiter = csv_format.delimiter
+    header = parse_header(path, text, delimiter)
     convert = pa_csv.ConvertOptions(
         column_types={name: ARROW_TYPES.get(types.get(name), pa.string()) for name in header},
-        null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True)
+        null_values=csv_format.missing, strings_can_be_null=True,
+        quoted_strings_can_be_null=True)
+    parse = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
-        table = pa_csv.read_csv(io.BytesIO(data), convert_options=convert,
-                                parse_options=pa_csv.ParseOptions(newlines_in_values=True))
+        table = pa_csv.read_csv(io.BytesIO(data), convert_options=convert, parse_options=parse)
     except pa.ArrowInvalid as error:
-        raise CsvError(locate_error(path, text, header, types, str(error))) from None
+        raise CsvError(locate_error(path, text, header, types, str(error),
+                                    csv_format)) from None
     if table.num_rows == 0:
         raise CsvError(f"{path}: header only, no data rows")
     check_no_line_breaks(path, table)
@@ -120,9 +123,10 @@ def check_no_line_breaks(path: str, table: pa.Table) -> None:
 
 
 def locate_error(path: str, text: str, header: list[str], types: dict[str, int],
-                 arrow_message: str) -> str:
+                 arrow_message: str, csv_format: CsvFormat = CsvFormat()) -> str:
     """Finds the first row and column behind an Arrow parse error (slow; error path only)."""
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=csv_format.delimiter)
+    missing = set(csv_format.missing)
     next(rows, None)
     for number, cells in enumerate(rows, start=2):  # line 1 is the header
         if not cells:
@@ -132,7 +136,8 @@ def locate_error(path: str, text: str, header: list[str], types: dict[str, int],
                     f"{len(header)}")
         for name, cell in zip(header, cells):
             kind = types.get(name)
-            if cell and kind in (schema_pb2.INT, schema_pb2.FLOAT) and not _parses(cell, kind):
+            if (cell not in missing and kind in (schema_pb2.INT, schema_pb2.FLOAT)
+                    and not _parses(cell, kind)):
                 return (f"{path}: line {number}: column '{name}': {cell!r} is not "
                         f"{_TYPE_NAMES[kind]} as the schema requires")
     return f"{path}: not a readable CSV file ({arrow_message.splitlines()[0]})"

@@ -15,15 +15,18 @@ import tomli
 
 from models.features import BUCKETIZED, CATEGORICAL, ENCODINGS, KINDS, Feature, FeatureSet, Label
 from pipeline.config.settings import (DEFAULT_WORKSPACE, DRIFT_MODES, METADATA_BACKENDS,
-                                      REMOTE_SCHEMES, Beam, Config, ConfigError, Drift,
+                                      REMOTE_SCHEMES, Beam, Config, ConfigError, Csv, Drift,
                                       Evaluation, Kubeflow, Metadata, MetricThreshold, Privacy,
                                       Training)
+from pipeline.config import personal_schema
 from pipeline.source_tree import ROOT
 
 DEFAULT_CONFIG = ROOT / "configs" / "taxi.toml"
 
 
-def load(path: Path | str = DEFAULT_CONFIG) -> Config:
+def load(path: Path | str = DEFAULT_CONFIG, *, check_schema: bool = True) -> Config:
+    """`check_schema=False` skips checking the schema file against the config (for the
+    `schema` command, which drafts the entries that check asks for)."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -32,13 +35,16 @@ def load(path: Path | str = DEFAULT_CONFIG) -> Config:
         raise ConfigError(f"{path}: config file not found") from None
     except tomli.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return _parse(raw, path.resolve())
+    config = _parse(raw, path.resolve())
+    if check_schema:
+        personal_schema.check(config)
+    return config
 
 
 def _parse(raw: Mapping[str, Any], source: Path) -> Config:
     where = Where(source)
     _check_keys(raw, {"pipeline", "label", "features", "training", "evaluation", "beam",
-                      "metadata", "privacy", "kubeflow", "drift"}, where,
+                      "metadata", "privacy", "kubeflow", "drift", "csv"}, where,
                 required={"pipeline", "label", "features"})
     pipeline = raw["pipeline"]
     _check_keys(pipeline, {"name", "data_root", "schema", "workspace", "span"},
@@ -65,6 +71,7 @@ def _parse(raw: Mapping[str, Any], source: Path) -> Config:
         metadata=metadata,
         privacy=privacy,
         drift=_build_drift(raw.get("drift", {}), names, where.key("drift")),
+        csv=_build_csv(raw.get("csv", {}), where.key("csv")),
         source=source,
     )
 
@@ -120,6 +127,20 @@ def _build_privacy(section: Any, features: FeatureSet, where: "Where") -> Privac
         raise ConfigError(where.key("drop").say(
             f"dropped column(s) are also features: {', '.join(dropped_features)}"))
     return privacy
+
+
+def _build_csv(section: Any, where: "Where") -> Csv:
+    """A delimiter Arrow and Python's csv module both read; markers that can be a field."""
+    csv = _build(Csv, section, where)
+    if len(csv.delimiter) != 1 or csv.delimiter in '"\r\n':
+        raise ConfigError(where.key("delimiter").say(
+            f"{csv.delimiter!r} must be one character other than a quote or a line break"))
+    for marker in csv.null_values:
+        if not marker or csv.delimiter in marker or any(c in marker for c in '"\r\n'):
+            raise ConfigError(where.key("null_values").say(
+                f"{marker!r} cannot be a field: empty, or holds the delimiter, a quote or "
+                f"a line break (the empty field is always missing)"))
+    return csv
 
 
 def _build_drift(section: Any, names: list[str], where: "Where") -> Drift:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from components import drift_settings
+from components.errors import InputError
 from models.features import FeatureSet
 
 DEFAULT_WORKSPACE = Path("workspace")
@@ -16,7 +17,7 @@ METADATA_BACKENDS = ("sqlite", "mysql", "postgresql")
 REMOTE_SCHEMES = ("gs://", "s3://", "hdfs://")
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """A configuration the pipeline cannot run with; the message names file and key."""
 
 
@@ -127,6 +128,15 @@ class Privacy:
     key_env: str = "CONVEYOR_PSEUDONYM_KEY"
 
 
+@dataclass(frozen=True)
+class Csv:
+    """How the span files are written: the field delimiter, and the markers (`NA`, `-`)
+    read as a missing value in every column; the empty field is always missing."""
+
+    delimiter: str = ","
+    null_values: tuple[str, ...] = ()
+
+
 DRIFT_MODES = ("warn", "block")
 
 
@@ -165,6 +175,7 @@ class Config:
     kubeflow: Optional[Kubeflow] = None
     privacy: Privacy = field(default_factory=Privacy)
     drift: Drift = field(default_factory=Drift)
+    csv: Csv = field(default_factory=Csv)
 
     @property
     def pipeline_root(self) -> Path:

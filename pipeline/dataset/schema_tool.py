@@ -7,20 +7,27 @@ a replacement for it: runs always read the checked-in file through ImportSchemaG
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import schema_pb2
+
+from pipeline.config import Privacy, personal_schema
 
 TRAINING = "TRAINING"
 SERVING = "SERVING"
 
 
-def draft_schema(csv_pattern: str, label: str) -> schema_pb2.Schema:
-    """`csv_pattern` is a glob (e.g. data/taxi/span-*/*.csv); the files share one header."""
+def draft_schema(csv_pattern: str, label: str,
+                 privacy: Optional[Privacy] = None) -> schema_pb2.Schema:
+    """`csv_pattern` is a glob (e.g. data/taxi/span-*/*.csv); the files share one header.
+    With the config's `privacy`, no raw value of a personal column reaches the draft."""
     stats = tfdv.generate_statistics_from_csv(data_location=csv_pattern)
     schema = tfdv.infer_schema(stats, infer_feature_shape=False)
     allow_missing_values(schema)
     add_environments(schema, label)
+    if privacy is not None:
+        personal_schema.draft_entries(schema, privacy)
     return schema
 
 

@@ -7,12 +7,12 @@ names the file and the column.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from components.csv_ingest import header as csv_header
 from models.features import FeatureSet
 from pipeline.errors import DataError
 
@@ -52,24 +52,22 @@ def select_span(data_root: Path, number: Optional[int]) -> Span:
                     f"{', '.join(str(s.number) for s in spans)})")
 
 
-def check_columns(span: Span, features: FeatureSet) -> None:
+def check_columns(span: Span, features: FeatureSet, delimiter: str = ",") -> None:
     """Every configured feature and the label must be a column of every file of the span."""
     files = span.files
     if not files:
         raise DataError(f"{span.path}: span {span.number} holds no data files")
     wanted = [features.label.name, *features.names]
     for path in files:
-        header = read_header(path)
+        header = read_header(path, delimiter)
         missing = [name for name in wanted if name not in header]
         if missing:
             what = "label" if missing[0] == features.label.name else "feature"
-            raise DataError(f"{path}: {what} '{missing[0]}' is not a column of this file "
-                            f"(columns: {', '.join(header)})")
+            raise DataError(csv_header.missing_column(str(path), what, missing[0], header))
 
 
-def read_header(path: Path) -> list[str]:
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-        header = next(csv.reader(handle), None)
-    if not header:
-        raise DataError(f"{path}: empty file, expected a CSV header line")
-    return [h.strip() for h in header]
+def read_header(path: Path, delimiter: str = ",") -> list[str]:
+    """The file's checked header (binary, compressed, empty or mis-delimited files fail
+    here with the same line ingestion would give)."""
+    with open(path, "rb") as handle:
+        return [name.strip() for name in csv_header.read_header(str(path), handle, delimiter)]

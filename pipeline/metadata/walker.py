@@ -84,6 +84,20 @@ class Walker:
         """The pipeline's most recently created run context."""
         return max(self.runs(), key=lambda c: (c.create_time_since_epoch, c.id), default=None)
 
+    def pipeline_executions(self) -> list[Execution]:
+        """Every execution of the pipeline, of any run, oldest first."""
+        pipeline = self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name)
+        if pipeline is None:
+            return []
+        return sorted(self.store.get_executions_by_context(pipeline.id), key=lambda e: e.id)
+
+    def pipeline_artifacts(self) -> list[Artifact]:
+        """Every artifact of the pipeline, of any run, oldest first."""
+        pipeline = self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name)
+        if pipeline is None:
+            return []
+        return sorted(self.store.get_artifacts_by_context(pipeline.id), key=lambda a: a.id)
+
     def has_pipeline(self) -> bool:
         return self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name) is not None
 

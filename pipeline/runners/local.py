@@ -37,7 +37,7 @@ def preflight(config: Config) -> int:
                           f"{', '.join(privacy.pseudonymize)} are pseudonymized with a key from "
                           f"the environment variable {privacy.key_env}, which is not set")
     span = select_span(config.data_root, config.span)
-    check_columns(span, config.features)
+    check_columns(span, config.features, config.csv.delimiter)
     return span.number
 
 
@@ -123,7 +123,8 @@ def run(config: Config, until: Optional[str] = None) -> datetime.datetime:
     time it started (to find the run in MLMD). Call with the workspace lock held."""
     preflight(config)
     config.workspace.mkdir(parents=True, exist_ok=True)
-    metadata_health.recover_interrupted(metadata_store.open_store(config))
+    metadata_health.recover_interrupted(metadata_store.open_store(config), config.name,
+                                        str(config.pipeline_root))
     # Every component runs in this process: the Trainer's tracing and the Evaluator's.
     autograph_rules.skip_tf_keras()
     pipeline = build(config)

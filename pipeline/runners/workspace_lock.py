@@ -11,11 +11,13 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.errors import InputError
+
 LOCK_FILE = ".conveyor.lock"
 
 
-class AlreadyRunning(RuntimeError):
-    pass
+class AlreadyRunning(InputError, RuntimeError):
+    """Another run holds the workspace; the message names its holder."""
 
 
 @contextmanager

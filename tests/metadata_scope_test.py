@@ -1,0 +1,54 @@
+"""Recovery and the check touch only the pipeline's own executions under its own
+workspace, in a store other pipelines and workspaces share (a real MLMD SQLite store,
+laid out as TFX lays out its contexts and events)."""
+
+from __future__ import annotations
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from pipeline.metadata import health
+
+RUNNING, CANCELED = pb.Execution.RUNNING, pb.Execution.CANCELED
+
+
+def open_store(tmp_path) -> metadata_store.MetadataStore:
+    connection = pb.ConnectionConfig()
+    connection.sqlite.filename_uri = str(tmp_path / "shared.sqlite")
+    connection.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    return metadata_store.MetadataStore(connection)
+
+
+def running_execution(store, pipeline: str, uri: str) -> int:
+    """A RUNNING Trainer execution of `pipeline` whose PENDING output lives at `uri`."""
+    types = {name: store.put_context_type(pb.ContextType(name=name))
+             for name in ("pipeline", "pipeline_run", "node")}
+    execution_type = store.put_execution_type(pb.ExecutionType(name="tfx.Trainer"))
+    artifact_type = store.put_artifact_type(pb.ArtifactType(name="Model"))
+    names = {"pipeline": pipeline, "pipeline_run": f"{pipeline}-run",
+             "node": f"{pipeline}.Trainer"}
+    contexts = [store.get_context_by_type_and_name(kind, name)
+                or pb.Context(type_id=types[kind], name=name) for kind, name in names.items()]
+    execution = pb.Execution(type_id=execution_type, last_known_state=RUNNING)
+    artifact = pb.Artifact(type_id=artifact_type, uri=uri, state=pb.Artifact.PENDING)
+    event = pb.Event(type=pb.Event.OUTPUT)
+    execution_id, _, _ = store.put_execution(execution, [(artifact, event)], contexts)
+    return execution_id
+
+
+def test_only_this_pipelines_runs_under_this_workspace_are_recovered(tmp_path):
+    store = open_store(tmp_path)
+    ours = running_execution(store, "taxi", "/ws-a/pipelines/taxi/Trainer/model/3")
+    other_pipeline = running_execution(store, "fraud", "/ws-b/pipelines/fraud/Trainer/model/4")
+    other_workspace = running_execution(store, "taxi", "/ws-c/pipelines/taxi/Trainer/model/5")
+    prefix_only = running_execution(store, "taxi", "/ws-a/pipelines/taxi-2/Trainer/model/6")
+
+    problems = health.check(store, "taxi", "/ws-a/pipelines/taxi")
+    assert [str(p) for p in problems] == [
+        f"interrupted run: execution {ours} (tfx.Trainer) is still RUNNING"]
+    assert health.recover_interrupted(store, "taxi", "/ws-a/pipelines/taxi") == [ours]
+    states = {e.id: e.last_known_state for e in store.get_executions()}
+    assert states == {ours: CANCELED, other_pipeline: RUNNING, other_workspace: RUNNING,
+                      prefix_only: RUNNING}
+    assert health.check(store, "taxi", "/ws-a/pipelines/taxi") == []
+    assert health.recover_interrupted(store, "nothing", "/ws-x") == []

@@ -13,13 +13,15 @@ TensorFlow, TFX or TFMA for it.
 
 from __future__ import annotations
 
-import datetime
 import os
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
+
+from pipeline.metadata.records import (  # noqa: F401  (re-exported for the walk's users)
+    event_key, int_property, iso, state_of, string_property)
 
 Artifact = metadata_store_pb2.Artifact
 Execution = metadata_store_pb2.Execution
@@ -30,16 +32,6 @@ PIPELINE, PIPELINE_RUN, NODE = "pipeline", "pipeline_run", "node"
 # The Evaluator reads the previous blessed model under this key: a comparison, not an
 # ancestor, so walks never cross it.
 BASELINE_KEY = "baseline_model"
-
-_STATES = {
-    Execution.NEW: "new",
-    Execution.RUNNING: "running",
-    Execution.COMPLETE: "executed",
-    Execution.FAILED: "failed",
-    Execution.CACHED: "cached",
-    Execution.CANCELED: "canceled",
-}
-
 
 @dataclass(frozen=True)
 class NodeExecution:
@@ -273,41 +265,6 @@ class Walker:
         """The Examples the pushed model was trained on: push <- model <- Trainer's input."""
         model = self.the_input(self.producer(pushed), "model")
         return self.the_input(self.producer(model), "examples")
-
-
-def state_of(execution: Execution) -> str:
-    return _STATES.get(execution.last_known_state, "unknown")
-
-
-def event_key(event) -> str:
-    return next((s.key for s in event.path.steps if s.HasField("key")), "")
-
-
-def int_property(node, name: str) -> Optional[int]:
-    """An int property of an MLMD artifact or execution (typed or custom)."""
-    return _property(node, name, "int_value")
-
-
-def string_property(node, name: str) -> Optional[str]:
-    """A string property of an MLMD artifact or execution (typed or custom)."""
-    return _property(node, name, "string_value")
-
-
-def _property(node, name: str, kind: str):
-    if node is None:
-        return None
-    for table in (node.properties, node.custom_properties):
-        if name in table:
-            return getattr(table[name], kind)
-    return None
-
-
-def iso(millis: int) -> str:
-    """An MLMD time (milliseconds since the epoch) as ISO 8601 UTC."""
-    if not millis:
-        return ""
-    moment = datetime.datetime.fromtimestamp(millis / 1000, tz=datetime.timezone.utc)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _quote(text: str) -> str:

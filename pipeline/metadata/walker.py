@@ -30,6 +30,8 @@ PIPELINE, PIPELINE_RUN, NODE = "pipeline", "pipeline_run", "node"
 # The Evaluator reads the previous blessed model under this key: a comparison, not an
 # ancestor, so walks never cross it.
 BASELINE_KEY = "baseline_model"
+# The run context's custom property naming the run's HTML report (pipeline/summary/html.py).
+REPORT_PROPERTY = "report_html"
 
 _STATES = {
     Execution.NEW: "new",
@@ -83,6 +85,10 @@ class Walker:
     def latest_run(self) -> Optional[metadata_store_pb2.Context]:
         """The pipeline's most recently created run context."""
         return max(self.runs(), key=lambda c: (c.create_time_since_epoch, c.id), default=None)
+
+    def run(self, run_id: str) -> Optional[metadata_store_pb2.Context]:
+        """The pipeline's run context named `run_id`, or None."""
+        return next((c for c in self.runs() if c.name == run_id), None)
 
     def has_pipeline(self) -> bool:
         return self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name) is not None

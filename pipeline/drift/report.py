@@ -195,8 +195,10 @@ def categorical_svg(baseline, current, name: str, bar_width: int = 380) -> str:
     sides = [_frequencies(baseline), _frequencies(current)]
     if not any(sides):
         return "<p>No value counts on either side.</p>"
+    # Ties broken by the value, so the same statistics always draw the same picture.
     values = sorted(set(sides[0]) | set(sides[1]),
-                    key=lambda v: -max(sides[0].get(v, 0.0), sides[1].get(v, 0.0)))[:TOP_VALUES]
+                    key=lambda v: (-max(sides[0].get(v, 0.0), sides[1].get(v, 0.0)), v))
+    values = values[:TOP_VALUES]
     label_width, row = 220, 26
     height = row * len(values) + 10
     peak = max(max(s.get(v, 0.0) for s in sides) for v in values) or 1.0

@@ -26,6 +26,7 @@ th { background: #f0f0f0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.anomaly td, tr.failed td { background: #fde2e1; }
 tr.cached td { color: #666; }
+td.over { color: #b00020; font-weight: bold; }
 figure { display: inline-block; vertical-align: top; margin: 0.4em; padding: 0.3em;
          border: 1px solid #eee; }
 figure.anomaly { border: 2px solid #b00020; }

@@ -69,8 +69,10 @@ def expectation(schema: Optional[schema_pb2.Schema], name: str) -> str:
     if feature is None:
         return "not in the schema"
     parts = [schema_pb2.FeatureType.Name(feature.type)]
-    if feature.HasField("presence"):
+    if feature.HasField("presence") and feature.presence.min_fraction > 0:
         parts.append(f"present in ≥ {feature.presence.min_fraction:.0%} of rows")
+    else:
+        parts.append("optional")
     if feature.domain:
         domain = next((d for d in schema.string_domain if d.name == feature.domain), None)
         parts.append(f"domain {feature.domain}" + (f" ({len(domain.value)} values)"
@@ -103,7 +105,8 @@ def _drift_cell(result: Optional[dict]) -> str:
     if result is None:
         return "<td>n/a</td>"
     value = "n/a" if result["value"] is None else f"{result['value']:.4f}"
-    return (f"<td class=\"num\">{esc(result['metric'])} {value} "
+    css = "num" if result["verdict"] == "ok" else "num over"
+    return (f"<td class=\"{css}\">{esc(result['metric'])} {value} "
             f"(threshold {result['threshold']:g}): {esc(result['verdict'])}</td>")
 
 

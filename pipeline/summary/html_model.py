@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from typing import Optional
 
 from components import layout
@@ -56,7 +57,7 @@ def evaluation_section(summary: RunSummary) -> str:
         return ("<section id=\"evaluation\"><h2>Evaluation</h2><p>Not evaluated in this run"
                 f"{_stopped(summary)}.</p></section>")
     slices = evaluation.metrics_by_slice(uri)
-    slices.sort(key=lambda item: (item[0] != evaluation.OVERALL, item[0]))
+    slices.sort(key=lambda item: (item[0] != evaluation.OVERALL, _natural(item[0])))
     overall = dict(slices[0][1]) if slices and slices[0][0] == evaluation.OVERALL else {}
     names = sorted(n for n in overall if not n.endswith(DIFF))
     overall_rows = "".join(
@@ -75,6 +76,12 @@ def evaluation_section(summary: RunSummary) -> str:
             f"</tbody></table><h3>By slice</h3><table id=\"slice-metrics\"><thead><tr>"
             f"<th>slice</th>{''.join(f'<th>{esc(c)}</th>' for c in columns)}</tr></thead>"
             f"<tbody>{slice_rows}</tbody></table>{chart}</section>")
+
+
+def _natural(name: str) -> list:
+    """trip_start_hour=2 before trip_start_hour=10."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", name)]
 
 
 def _blessing(summary: RunSummary) -> str:

@@ -41,6 +41,9 @@ TFLITE_SUBDIR = "tflite"  # the Model's Format-TFLite folder, copied
 PUSH_RECORD = "conveyor_push.json"  # written last: a version counts once it exists
 STAGING_PREFIX = ".staging-"  # a version being assembled, renamed into place
 
+# ---- the run's page (pipeline/summary/html.py): <workspace>/reports/<pipeline>/<run id>/
+RUN_REPORT_FILE = "report.html"
+
 # ---- DriftCheck's DriftReport artifact
 DRIFT_REPORT_FILE = "report.json"
 DRIFT_BASELINE_STATS = "baseline"  # <uri>/baseline/FeatureStats.pb, likewise current/

@@ -28,6 +28,7 @@ from pipeline.lineage import cli as lineage_cli
 from pipeline.errors import (EXIT_FAILURE, EXIT_FINDING, EXIT_INPUT, EXIT_OK, InputError,
                              component_failure, failure_line)
 from pipeline.runners.workspace_lock import exclusive
+from pipeline.summary import report_cli
 from pipeline.source_tree import ROOT
 
 VALIDATION_NODE = "ValidationGate"
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     compile_command.register(commands)
     lineage_cli.register(commands)
     drift_commands.register(commands)
+    report_cli.register(commands)
     return parser
 
 
@@ -109,6 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
         data_root=args.data_root, span=args.span, workspace=args.workspace,
         beam_runner=args.beam_runner)
     from components.validation_gate.executor import AnomaliesFound
+    from pipeline.runners import console
     from pipeline.runners import local as local_runner
     from pipeline.metadata import store as metadata_store
     from pipeline.summary import summary as run_summary
@@ -118,13 +121,17 @@ def run_command(args: argparse.Namespace) -> int:
         started = time.time()
         failure = None
         try:
-            local_runner.run(config, until=args.until)
+            with console.native_stderr_to(None if args.verbose
+                                          else config.workspace / console.RUN_LOG):
+                local_runner.run(config, until=args.until)
         except AnomaliesFound as error:
             failure = error
         except Exception as error:  # noqa: BLE001  (reported below, after the summary)
             failure = error
-        summary = run_summary.summarize(metadata_store.open_store(config), config.name,
-                                        since=started)
+        store = metadata_store.open_store(config)
+        summary = run_summary.summarize(store, config.name, since=started)
+        if summary is not None:
+            report_cli.write_after_run(store, config, summary)
     if summary is not None:
         print(json.dumps(summary.to_dict(), indent=2) if args.format == "json"
               else summary_text.render_text(summary))
@@ -178,14 +185,28 @@ def bundled_data_command(args: argparse.Namespace) -> int:
 
 
 class _Progress(logging.Handler):
-    """Turns the local runner's 'Component X is running.' log lines into progress lines."""
+    """Turns the local runner's 'Component X is running/finished.' log lines into progress
+    lines, the finished one with the component's time."""
 
     _PATTERN = re.compile(r"^Component (\S+) is (running|finished)\.$")
 
+    def __init__(self):
+        super().__init__()
+        self._started: dict[str, float] = {}
+
     def emit(self, record: logging.LogRecord) -> None:
         match = self._PATTERN.match(record.getMessage())
-        if match and match.group(2) == "running":
-            print(f"  running {match.group(1)} ...", file=sys.stderr, flush=True)
+        if not match:
+            return
+        node, what = match.groups()
+        if what == "running":
+            self._started[node] = record.created
+            print(f"  running {node} ...", file=sys.stderr, flush=True)
+        elif node in self._started:
+            from pipeline.summary.text import duration
+
+            took = duration(record.created - self._started.pop(node))
+            print(f"  finished {node} in {took}", file=sys.stderr, flush=True)
 
 
 def quiet_logs(verbose: bool) -> None:

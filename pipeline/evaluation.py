@@ -16,22 +16,31 @@ import sys
 from pipeline import readers
 
 _METRICS_MODULE = "tensorflow_model_analysis.proto.metrics_for_slice_pb2"
+OVERALL = "overall"
 
 
 def overall_metrics(evaluation_uri: str) -> dict[str, float]:
     """The overall slice's metrics of an Evaluator output, by metric name."""
+    return next((values for name, values in metrics_by_slice(evaluation_uri)
+                 if name == OVERALL), {})
+
+
+def metrics_by_slice(evaluation_uri: str) -> list[tuple[str, dict[str, float]]]:
+    """(slice name, metrics by name) of every single slice of an Evaluator output, in the
+    order TFMA wrote them; the overall slice is named OVERALL."""
     protos = _metrics_module()
+    found = []
     for path in readers.glob(os.path.join(evaluation_uri, "metrics*")):
         for record in readers.records(path):
             metrics_for_slice = protos.MetricsForSlice.FromString(record)
-            if metrics_for_slice.HasField("cross_slice_key") or \
-                    metrics_for_slice.slice_key.single_slice_keys:
+            if metrics_for_slice.HasField("cross_slice_key"):
                 continue
             by_model = _by_model(metrics_for_slice)
             if by_model is not None:
-                return {name: value for by_sub_key in by_model.values()
-                        for values in by_sub_key.values() for name, value in values.items()}
-    return {}
+                found.append((_slice_name(metrics_for_slice.slice_key), {
+                    name: value for by_sub_key in by_model.values()
+                    for values in by_sub_key.values() for name, value in values.items()}))
+    return found
 
 
 def _by_model(metrics_for_slice):
@@ -109,7 +118,7 @@ def failed_thresholds(evaluation_uri: str) -> list[str]:
 
 def _slice_name(slice_key) -> str:
     return ", ".join(f"{c.column}={_slice_value(c)}" for c in slice_key.single_slice_keys) \
-        or "overall"
+        or OVERALL
 
 
 def _slice_value(column):

@@ -24,7 +24,7 @@ from pipeline.metadata.walker import string_property
 def rows_per_split(statistics) -> dict[str, int]:
     """Examples per split of a StatisticsGen output."""
     rows = {}
-    for split, stats in _split_statistics(statistics):
+    for split, stats in split_statistics(statistics):
         rows[split] = int(sum(d.num_examples for d in stats.datasets))
     return rows
 
@@ -47,13 +47,13 @@ def unseen_categories(statistics, schema_artifact) -> dict[str, list[str]]:
     them to OOV buckets; they are still worth a line in the summary, since a new value
     that grows is the first sign of a changed upstream system.
     """
-    schema = _schema(schema_artifact.uri)
+    schema = read_schema(schema_artifact.uri)
     domains = {d.name: set(d.value) for d in schema.string_domain}
     wanted = {f.name: domains.get(f.domain) for f in schema.feature if f.domain in domains}
     wanted.update({f.name: set(f.string_domain.value) for f in schema.feature
                    if f.HasField("string_domain")})
     unseen: dict[str, set[str]] = {}
-    for _, stats in _split_statistics(statistics):
+    for _, stats in split_statistics(statistics):
         for dataset in stats.datasets:
             for feature in dataset.features:
                 name = feature.path.step[0] if feature.path.step else feature.name
@@ -78,6 +78,20 @@ def tflite_files(version_dir: str) -> tuple[str, dict]:
     sidecar = os.path.join(folder, layout.SIDECAR_FILE)
     parity = json.loads(read_bytes(sidecar)).get("parity", {}) if _exists(sidecar) else {}
     return os.path.join(folder, layout.TFLITE_FILE), parity
+
+
+def size_of(path: str) -> int:
+    """Bytes of a file, or of every file under a folder (a SavedModel)."""
+    if _remote(path):
+        gfile = _gfile()
+        if not gfile.isdir(path):
+            return gfile.stat(path).length
+        return sum(gfile.stat(os.path.join(root, name)).length
+                   for root, _, names in gfile.walk(path) for name in names)
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(root, name))
+               for root, _, names in os.walk(path) for name in names)
 
 
 # ---------------------------------------------------------------- files
@@ -128,13 +142,15 @@ def _splits(artifact) -> list[str]:
     return layout.split_names(string_property(artifact, "split_names") or "[]")
 
 
-def _split_statistics(statistics):
+def split_statistics(statistics):
+    """(split, DatasetFeatureStatisticsList) of each split of a StatisticsGen output."""
     for split in _splits(statistics):
         path = os.path.join(layout.split_uri(statistics.uri, split), layout.STATS_FILE)
         yield split, statistics_pb2.DatasetFeatureStatisticsList.FromString(read_bytes(path))
 
 
-def _schema(schema_dir: str) -> schema_pb2.Schema:
+def read_schema(schema_dir: str) -> schema_pb2.Schema:
+    """The one schema file in a Schema artifact's folder."""
     from google.protobuf import text_format
 
     [path] = glob(os.path.join(schema_dir, "*"))

@@ -16,11 +16,10 @@ from typing import Callable
 import pytest
 
 from components.versioned_pusher.versions import versions
-from pipeline import config as config_lib
 from pipeline.metadata import health as metadata_health
 from pipeline.metadata import store as metadata_store
 from pipeline.metadata.walker import Walker
-from tests.conftest import run_cli, slice_spans, taxi_config
+from tests.conftest import SmallTaxi, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -28,23 +27,15 @@ ROWS = 1200
 BAD_SPAN = 9
 
 
-class Served:
+class Served(SmallTaxi):
     """A workspace with one model pushed from a clean run, shared by the cases."""
 
     def __init__(self, root: Path):
-        self.data = slice_spans(root / "data", ROWS, spans=(1, 2))
-        self.config_path = taxi_config(root / "taxi.toml", self.data, train_steps=100,
-                                       eval_steps=5)
-        self.workspace = root / "workspace"
-        self.config = config_lib.load(self.config_path).with_overrides(workspace=self.workspace)
+        super().__init__(root, ROWS)
         first = self.cli("run")
         assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
         self.lines = (self.data / "span-2" / "data.csv").read_text().splitlines()
         self.header = self.lines[0].split(",")
-
-    def cli(self, command: str, *extra: str):
-        return run_cli(command, "--config", str(self.config_path), "--workspace",
-                       str(self.workspace), *extra)
 
     def serving_fingerprint(self) -> dict[str, str]:
         return {str(p.relative_to(self.config.serving_dir)): hashlib.sha256(p.read_bytes()).hexdigest()

@@ -50,6 +50,23 @@ def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout)
 
 
+class SmallTaxi:
+    """A slice of the bundled spans, a taxi config with few steps, and a workspace."""
+
+    def __init__(self, root: Path, rows: int, spans=(1, 2)):
+        from pipeline import config as config_lib
+
+        self.data = slice_spans(root / "data", rows, spans=spans)
+        self.config_path = taxi_config(root / "taxi.toml", self.data, train_steps=100,
+                                       eval_steps=5)
+        self.workspace = root / "workspace"
+        self.config = config_lib.load(self.config_path).with_overrides(workspace=self.workspace)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return run_cli(*args, "--config", str(self.config_path), "--workspace",
+                       str(self.workspace))
+
+
 def read_csv_rows(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))

@@ -142,6 +142,10 @@ def check_cached_rerun_appears_as_cached(scenario: LineageScenario) -> None:
     assert {states[2][node] for node in TRAINED_ON_DATA} == {"cached"}
     assert states[1]["ImportSchemaGen"] == "cached"  # same schema file as run 1
     assert [r["state"] for r in runs] == ["complete"] * 3
+    # Each run's page, recorded with the run in whichever store backs the workspace.
+    assert [Path(r["report"]).name for r in runs] == ["report.html"] * 3
+    assert len({r["report"] for r in runs}) == 3 and all(Path(r["report"]).is_file()
+                                                         for r in runs)
 
 
 def check_text_output_is_a_tree(scenario: LineageScenario) -> None:

@@ -7,6 +7,7 @@ as a user onboarding a dataset would, then the pipeline runs end to end on it.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from components.versioned_pusher.versions import versions
 from pipeline import config as config_lib
 from tests.conftest import run_cli
+from tests.run_report_e2e_test import Tables
 
 pytestmark = pytest.mark.e2e
 
@@ -106,3 +108,15 @@ def test_multiclass_dataset_runs_end_to_end_from_its_own_config(tmp_path):
     assert sidecar["output"]["shape"][-1] == 3
     assert sidecar["input"]["dtype"] == "int8"
     assert sidecar["parity"]["gap"] <= 0.02
+
+    # The run's page: per-class metrics by colour slice, charted, the multi-class label's
+    # feature shown like any other.
+    page = Path(summary["report"]).read_text(encoding="utf-8")
+    tables = Tables(page)
+    slices = [row[0] for row in tables.body("slice-metrics")]
+    assert slices[0] == "overall"
+    assert {f"colour={c}" for c in ("red", "green", "blue", "grey")} <= set(slices)
+    assert "sparse_categorical_accuracy by slice" in page
+    assert {row[0] for row in tables.body("feature-table")} == {
+        "width", "height", "colour", "weight", "shape"}
+    assert "Blessing: <strong>BLESSED</strong>" in page

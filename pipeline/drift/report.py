@@ -77,8 +77,10 @@ def render_html(report: drift.Report) -> str:
             f"<td>{esc(f.threshold_source)}</td></tr>")
     sections = []
     for f in report.features:
-        picture = (_numeric_svg(report, f.feature) if f.kind == drift.NUMERIC
-                   else _categorical_svg(report, f.feature))
+        sides = (feature_stats(report.baseline_statistics, f.feature),
+                 feature_stats(report.current_statistics, f.feature))
+        picture = (numeric_svg(*sides, f.feature) if f.kind == drift.NUMERIC
+                   else categorical_svg(*sides, f.feature))
         sections.append(f"<section id=\"f-{esc(f.feature)}\"><h3>{esc(f.feature)} "
                         f"<small>({esc(f.metric)} {_value(f.value)}, threshold "
                         f"{f.threshold:g}: {esc(f.verdict)})</small></h3>{picture}</section>")
@@ -105,7 +107,7 @@ each is over its threshold.</p>
 """
 
 
-def _feature_stats(stats: statistics_pb2.DatasetFeatureStatisticsList,
+def feature_stats(stats: statistics_pb2.DatasetFeatureStatisticsList,
                    name: str) -> Optional[statistics_pb2.FeatureNameStatistics]:
     for dataset in stats.datasets[:1]:
         for feature in dataset.features:
@@ -137,9 +139,10 @@ def _mass_between(buckets, low: float, high: float) -> float:
     return mass / total
 
 
-def _numeric_svg(report: drift.Report, name: str) -> str:
-    sides = [_quantile_buckets(_feature_stats(report.baseline_statistics, name)),
-             _quantile_buckets(_feature_stats(report.current_statistics, name))]
+def numeric_svg(baseline, current, name: str, width: int = 640, height: int = 200) -> str:
+    """Both sides' quantile histograms (FeatureNameStatistics, either may be None) overlaid
+    on one grid."""
+    sides = [_quantile_buckets(baseline), _quantile_buckets(current)]
     if not all(sides):
         return "<p>No numeric statistics on one side.</p>"
     # A common grid between the smaller 10th and the larger 90th percentile, with the
@@ -153,7 +156,7 @@ def _numeric_svg(report: drift.Report, name: str) -> str:
     edges = [min(smallest, low)] + [low + i * step for i in range(BINS - 1)]
     edges.append(max(largest, high) + step)  # the last bin includes the maximum
     masses = [[_mass_between(q, edges[i], edges[i + 1]) for i in range(BINS)] for q in sides]
-    width, height, pad = 640, 200, 30
+    pad = 30
     peak = max(max(m) for m in masses) or 1.0
     bar = (width - 2 * pad) / BINS
     shapes = []
@@ -186,14 +189,17 @@ def _frequencies(feature) -> dict[str, float]:
     return {label: count / total for label, count in counts.items()}
 
 
-def _categorical_svg(report: drift.Report, name: str) -> str:
-    sides = [_frequencies(_feature_stats(report.baseline_statistics, name)),
-             _frequencies(_feature_stats(report.current_statistics, name))]
+def categorical_svg(baseline, current, name: str, bar_width: int = 380) -> str:
+    """Both sides' most frequent values (FeatureNameStatistics, either may be None), as
+    paired bars of each value's share."""
+    sides = [_frequencies(baseline), _frequencies(current)]
     if not any(sides):
         return "<p>No value counts on either side.</p>"
+    # Ties broken by the value, so the same statistics always draw the same picture.
     values = sorted(set(sides[0]) | set(sides[1]),
-                    key=lambda v: -max(sides[0].get(v, 0.0), sides[1].get(v, 0.0)))[:TOP_VALUES]
-    label_width, bar_width, row = 220, 380, 26
+                    key=lambda v: (-max(sides[0].get(v, 0.0), sides[1].get(v, 0.0)), v))
+    values = values[:TOP_VALUES]
+    label_width, row = 220, 26
     height = row * len(values) + 10
     peak = max(max(s.get(v, 0.0) for s in sides) for v in values) or 1.0
     shapes = []

@@ -11,7 +11,7 @@ from pipeline.lineage.model import examples_step
 from pipeline.lineage.refs import artifact_ref, execution_ref, graph
 from pipeline.lineage.types import (ComponentRun, GraphEdge, GraphNode, LineageError, ModelUse,
                                     Push, RunHistory, RunRecord, SpanLineage)
-from pipeline.metadata.walker import Walker, int_property, iso, string_property
+from pipeline.metadata.walker import REPORT_PROPERTY, Walker, int_property, iso, string_property
 
 
 def span_lineage(store: metadata_store.MetadataStore, pipeline_name: str,
@@ -50,7 +50,8 @@ def run_history(store: metadata_store.MetadataStore, pipeline_name: str) -> RunH
         finished = max((e.execution.last_update_time_since_epoch for e in executions),
                        default=run.create_time_since_epoch)
         history.runs.append(RunRecord(run.name, iso(started), iso(finished), [
-            ComponentRun(e.node, e.state, e.execution.id) for e in executions]))
+            ComponentRun(e.node, e.state, e.execution.id) for e in executions],
+            string_property(run, REPORT_PROPERTY) or ""))
     for record in history.runs:
         run_node = f"r{record.run_id}"
         history.graph.nodes.append(GraphNode(run_node, "run", record.run_id, record.state))

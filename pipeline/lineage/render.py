@@ -179,7 +179,8 @@ def _runs_tree(answer: RunHistory) -> Tree:
     for record in answer.runs:
         runs.append((f"Run {record.run_id}: {record.state}, {record.started} → "
                      f"{record.finished}",
-                     [_leaf(f"{c.component:<30} {c.state}") for c in record.components]))
+                     [_leaf(f"{c.component:<30} {c.state}") for c in record.components]
+                     + ([_leaf(f"report: {record.report}")] if record.report else [])))
     return (f"Runs of pipeline '{answer.pipeline}': {len(answer.runs)}", runs)
 
 

@@ -129,6 +129,7 @@ class RunRecord:
     started: str
     finished: str
     components: list[ComponentRun]
+    report: str = ""  # the run's HTML page, when one was written
 
     @property
     def state(self) -> str:

@@ -32,6 +32,8 @@ PIPELINE, PIPELINE_RUN, NODE = "pipeline", "pipeline_run", "node"
 # The Evaluator reads the previous blessed model under this key: a comparison, not an
 # ancestor, so walks never cross it.
 BASELINE_KEY = "baseline_model"
+# The run context's custom property naming the run's HTML report (pipeline/summary/html.py).
+REPORT_PROPERTY = "report_html"
 
 @dataclass(frozen=True)
 class NodeExecution:
@@ -89,6 +91,10 @@ class Walker:
         if pipeline is None:
             return []
         return sorted(self.store.get_artifacts_by_context(pipeline.id), key=lambda a: a.id)
+
+    def run(self, run_id: str) -> Optional[metadata_store_pb2.Context]:
+        """The pipeline's run context named `run_id`, or None."""
+        return next((c for c in self.runs() if c.name == run_id), None)
 
     def has_pipeline(self) -> bool:
         return self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name) is not None

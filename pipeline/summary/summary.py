@@ -7,20 +7,21 @@ run that failed half way (the CLI prints it in every case).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
 
 from ml_metadata import metadata_store
 
 from components.anomalies import Anomaly
 from pipeline import evaluation, readers
-from pipeline.metadata.walker import Walker, int_property, string_property
+from pipeline.metadata.walker import REPORT_PROPERTY, Walker, int_property, string_property
 
 
 @dataclass
 class RunSummary:
     run_id: str
     components: list[tuple[str, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per component, start to end
     span: Optional[int] = None
     rows: dict[str, int] = field(default_factory=dict)
     anomalies: list[Anomaly] = field(default_factory=list)
@@ -30,32 +31,41 @@ class RunSummary:
     pushed: Optional[bool] = None
     push_note: str = ""
     saved_model: Optional[str] = None
+    pushed_version: Optional[str] = None
     tflite_model: Optional[str] = None
     tflite_parity: dict = field(default_factory=dict)
     unseen_categories: dict[str, list[str]] = field(default_factory=dict)
     drift: Optional[dict] = None  # DriftCheck's report.json (components/drift_check)
+    report: Optional[str] = None  # the run's HTML page, once written
+    # Each component's MLMD output artifacts by key, for the HTML page; not in the JSON.
+    outputs: dict = field(default_factory=dict, repr=False)
 
     def state_of(self, node: str) -> Optional[str]:
         return dict(self.components).get(node)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        data = asdict(replace(self, outputs={}))
+        del data["outputs"]
         data["anomalies"] = [asdict(a) for a in self.anomalies]
         return data
 
 
 def summarize(store: metadata_store.MetadataStore, pipeline_name: str,
-              since: Optional[float] = None) -> Optional[RunSummary]:
-    """The latest run of the pipeline; None if there is none (or none since `since`, in
-    seconds since the epoch, e.g. when a run failed before its first component)."""
+              since: Optional[float] = None,
+              run_id: Optional[str] = None) -> Optional[RunSummary]:
+    """The run `run_id`, or else the latest run of the pipeline; None if there is none (or
+    none since `since`, in seconds since the epoch, e.g. when a run failed before its
+    first component)."""
     walk = Walker(store, pipeline_name)
-    run = walk.latest_run()
+    run = walk.run(run_id) if run_id else walk.latest_run()
     if run is None or (since is not None and run.create_time_since_epoch < since * 1000 - 1000):
         return None
-    summary = RunSummary(run_id=run.name)
-    outputs_by_node = {}
+    summary = RunSummary(run_id=run.name, report=string_property(run, REPORT_PROPERTY))
+    outputs_by_node = summary.outputs
     for item in walk.run_executions(run):
         summary.components.append((item.node, item.state))
+        summary.seconds[item.node] = max(0.0, (item.execution.last_update_time_since_epoch
+                                               - item.execution.create_time_since_epoch) / 1000)
         outputs = outputs_by_node[item.node] = walk.outputs(item.execution)
         reader = _READERS.get(item.node)
         if reader and outputs:
@@ -96,6 +106,7 @@ def _pushed(summary: RunSummary, outputs) -> None:
         summary.pushed = bool(int_property(artifact, "pushed"))
         summary.push_note = string_property(artifact, "reason") or ""
         destination = string_property(artifact, "pushed_destination")
+        summary.pushed_version = string_property(artifact, "pushed_version")
         if destination:
             summary.saved_model = destination
             summary.tflite_model, summary.tflite_parity = readers.tflite_files(destination)

@@ -1,0 +1,20 @@
+"""Where each run's HTML page is, recorded in ML Metadata with the run.
+
+The path is a custom property of the run's pipeline_run context, so `lineage runs` and
+`report` find a run's page from the store alone, wherever the workspace was.
+"""
+
+from __future__ import annotations
+
+from ml_metadata import metadata_store
+
+from pipeline.metadata.walker import REPORT_PROPERTY, Walker
+
+
+def record_report(store: metadata_store.MetadataStore, pipeline_name: str, run_id: str,
+                  path: str) -> None:
+    run = Walker(store, pipeline_name).run(run_id)
+    if run is None:
+        raise LookupError(f"no run '{run_id}' of pipeline '{pipeline_name}' in ML Metadata")
+    run.custom_properties[REPORT_PROPERTY].string_value = path
+    store.put_contexts([run])

@@ -92,11 +92,11 @@ def publish(model_uri: str, serving_dir: str, record: dict) -> int:
 
 def _publish_remote(model_uri: str, serving_dir: str, record: dict) -> int:
     fileio.makedirs(serving_dir)
-    numbered = numbered(serving_dir)
-    for stale in sorted(set(numbered) - set(versions(serving_dir))):
+    folders = numbered(serving_dir)
+    for stale in sorted(set(folders) - set(versions(serving_dir))):
         # A push killed before its record was written: never a version, so never served.
         fileio.rmtree(os.path.join(serving_dir, str(stale)))
-    version = max([int(time.time())] + [v + 1 for v in numbered])
+    version = max([int(time.time())] + [v + 1 for v in folders])
     destination = os.path.join(serving_dir, str(version))
     try:
         for source, target in _copy_plan(model_uri, destination):

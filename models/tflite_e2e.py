@@ -20,6 +20,10 @@ import tensorflow as tf
 from models.features import BUCKETIZED, CATEGORICAL, NUMERIC, Z_SCORE_CLIP, FeatureSet
 from models.preprocessing import vocabulary_name
 
+# The preprocessing's operators; the core uses none of them, so they stay in float32.
+FLOAT_OPS = ["SUB", "MUL", "DIV", "MINIMUM", "MAXIMUM", "SELECT_V2", "GREATER_EQUAL",
+             "NOT_EQUAL", "EQUAL", "SUM", "CAST", "REDUCE_MAX", "ZEROS_LIKE", "ONES_LIKE",
+             "GREATER", "EXPAND_DIMS", "RESHAPE", "FILL"]
 OUTPUT = "probabilities"
 SIGNATURE = "serving_default"
 MISSING_INT = -1  # what the transform substitutes for a missing integer category
@@ -93,11 +97,11 @@ def encode(specs: list[dict], tables: dict, tensors: list[tf.Tensor]) -> tf.Tens
         if spec["kind"] == NUMERIC:
             z = (tensor - spec["mean"]) / spec["std"]
             z = tf.where(tf.not_equal(tensor, tensor), tf.zeros_like(z), z)  # NaN: the mean
-            parts.append(tf.clip_by_value(z, -spec["clip"], spec["clip"])[:, tf.newaxis])
+            parts.append(tf.expand_dims(tf.clip_by_value(z, -spec["clip"], spec["clip"]), 1))
             continue
         if spec["kind"] == BUCKETIZED:
             bounds = tf.constant(spec["boundaries"], tf.float32)
-            ids = tf.reduce_sum(tf.cast(tensor[:, tf.newaxis] >= bounds, tf.int32), axis=1)
+            ids = tf.reduce_sum(tf.cast(tf.expand_dims(tensor, 1) >= bounds, tf.int32), axis=1)
             ids = tf.where(tf.not_equal(tensor, tensor), spec["missing_id"], ids)
         elif spec["dtype"] == "string":
             ids = tf.cast(tables[spec["name"]].lookup(tensor), tf.int32)
@@ -105,8 +109,8 @@ def encode(specs: list[dict], tables: dict, tensors: list[tf.Tensor]) -> tf.Tens
             ids = _integer_lookup(spec, tensor)
         # A comparison, not tf.one_hot: the converter's int8 ONE_HOT ignores the zero point
         # of the concatenated vector, which turns every off value into a wrong number.
-        hot = tf.equal(ids[:, tf.newaxis], tf.range(spec["width"], dtype=ids.dtype)[tf.newaxis, :])
-        parts.append(tf.cast(hot, tf.float32))
+        hot = tf.equal(tf.expand_dims(ids, 1), tf.range(spec["width"], dtype=ids.dtype)[tf.newaxis, :])
+        parts.append(tf.where(hot, tf.ones_like(hot, tf.float32), tf.zeros_like(hot, tf.float32)))
     return tf.concat(parts, axis=1)
 
 
@@ -114,7 +118,7 @@ def _integer_lookup(spec: dict, tensor: tf.Tensor) -> tf.Tensor:
     """Vocabulary ids of integer keys by comparison: TFLite's hash table has no int64 -> int64
     kind, and the vocabularies are small enough for one row of comparisons per example."""
     keys = tf.constant(spec["vocabulary"], tf.int64)
-    match = tf.cast(tf.equal(tensor[:, tf.newaxis], keys[tf.newaxis, :]), tf.int32)
+    match = tf.cast(tf.equal(tf.expand_dims(tensor, 1), keys[tf.newaxis, :]), tf.int32)
     ids = tf.reduce_sum(match * tf.range(len(spec["vocabulary"]), dtype=tf.int32), axis=1)
     return tf.where(tf.reduce_max(match, axis=1) > 0, ids, spec["oov_id"])
 
@@ -166,7 +170,16 @@ def convert(module: EndToEnd, raw: dict) -> bytes:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                                tf.lite.OpsSet.TFLITE_BUILTINS]
         converter.exclude_conversion_metadata = True
-        return converter.convert()
+        # Calibrate, then quantize with the preprocessing's ops left in float: quantized,
+        # the raw inputs (a latitude, a NaN) lose the precision that the comparisons and
+        # z-scores need, and the core would not start from the vector the client computes.
+        # This is the converter's selective quantization (what QuantizationDebugger does).
+        converter._experimental_calibrate_only = True  # pylint: disable=protected-access
+        calibrated = converter.convert()
+    from tensorflow.lite.python import convert as lite_convert
+
+    return lite_convert.mlir_quantize(calibrated, fully_quantize=False,
+                                      denylisted_ops=FLOAT_OPS)
 
 
 def write(path: str, content: bytes) -> None:

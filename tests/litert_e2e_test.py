@@ -135,7 +135,10 @@ def check_version(python: str, version: Path, examples: list, features: list[str
     end_to_end = run_client(python, tflite, rows)
     core = run_client(python, tflite, rows, "--core")
     assert end_to_end.shape == core.shape == (len(examples), end_to_end.shape[1])
-    np.testing.assert_array_equal(end_to_end, core)
+    # The two files are calibrated separately (their hidden layers' int8 scales differ),
+    # so they agree on the class, not on every probability.
+    assert np.mean(classes(end_to_end) == classes(core)) >= 0.99
+    assert np.abs(end_to_end - core).mean() <= 0.05
 
     serve = tf.saved_model.load(str(version)).signatures[SERVING_SIGNATURE]
     saved = serve(examples=tf.constant([e.SerializeToString() for e in examples]))

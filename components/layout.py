@@ -34,6 +34,8 @@ def split_names(encoded: str) -> list[str]:
 TFLITE_MODEL_DIR = "Format-TFLite"  # the int8 core, its sidecar and the transform
 TFLITE_FILE = "model.tflite"
 SIDECAR_FILE = "model.json"
+# raw features in, probabilities out: runs in LiteRT alone (no TensorFlow)
+E2E_TFLITE_FILE = "model_e2e.tflite"
 TRANSFORM_SUBDIR = "transform"  # the tf.Transform output, inside the TFLite folder
 
 # ---- a pushed version: <serving_dir>/<version>/ holds the SavedModel and these

@@ -135,26 +135,29 @@ def quantization_aware_core(core: tf.keras.Model, train: Iterable, steps: int,
 def export(core: tf.keras.Model, representative: np.ndarray, eval_vectors: np.ndarray,
            eval_labels: np.ndarray, max_gap: float,
            qat_data: Optional[Callable[[], Iterable]] = None, qat_steps: int = 0,
-           loss: str = "binary_crossentropy") -> tuple[bytes, Parity]:
-    """Post-training quantization, falling back to quantization-aware training on a miss."""
+           loss: str = "binary_crossentropy") -> tuple[bytes, Parity, tf.keras.Model]:
+    """Post-training quantization, falling back to quantization-aware training on a miss.
+    Also returns the Keras core that was converted (the QAT copy when that won)."""
     content = convert_int8(core, representative)
     parity = measure_parity("post_training", core, content, eval_vectors, eval_labels)
     if parity.gap <= max_gap or qat_data is None or qat_steps <= 0:
-        return content, parity
+        return content, parity, core
     qat = quantization_aware_core(core, qat_data(), qat_steps, loss)
     qat_content = convert_int8(qat, representative)
     qat_parity = measure_parity("quantization_aware", core, qat_content, eval_vectors, eval_labels)
     if qat_parity.gap < parity.gap:
-        return qat_content, qat_parity
-    return content, parity
+        return qat_content, qat_parity, qat
+    return content, parity, core
 
 
 def write(directory: Path, content: bytes, parity: Parity, layout: list[Segment],
-          label_info: dict, transform_dir: str, float_bytes: Optional[int] = None) -> None:
+          label_info: dict, transform_dir: str, float_bytes: Optional[int] = None,
+          extra: Optional[dict] = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / TFLITE_FILE).write_bytes(content)
     sidecar = describe(content, parity, layout, label_info, transform_dir)
     sidecar["size"] = {"int8_tflite_bytes": len(content), "float_tflite_bytes": float_bytes}
+    sidecar.update(extra or {})
     (directory / SIDECAR_FILE).write_text(json.dumps(sidecar, indent=2, sort_keys=True))
 
 

@@ -21,7 +21,7 @@ from tfx_bsl.tfxio import dataset_options
 
 from components.layout import SERVING_SIGNATURE, TFLITE_MODEL_DIR, TRANSFORM_SUBDIR
 from models import autograph_rules
-from models import tflite_export
+from models import tflite_deploy, tflite_export
 from models.features import CATEGORICAL, BUCKETIZED, FeatureSet
 from models.model import build_model, loss_name
 from models.preprocessing import vocabulary_name
@@ -54,7 +54,11 @@ def run_fn(fn_args: FnArgs) -> None:
 
     # Encoding is inference only: batches of ENCODE_BATCH rather than the training size,
     # so the encoder's fixed per-call cost is paid a few times, not once per eval step.
-    representative, _ = encoded(encoder, dataset(fn_args.train_files, 1), REPRESENTATIVE_ROWS)
+    # Calibration vectors come from the end-to-end graph, so both int8 files quantize alike.
+    deploy = tflite_deploy.prepare(feature_set, fn_args.train_files, fn_args.data_accessor,
+                                   transform_output, transform_layer, core,
+                                   REPRESENTATIVE_ROWS, training["seed"])
+    representative = deploy.representative
     eval_vectors, eval_labels = encoded(
         encoder, dataset(fn_args.eval_files, 1, shuffle=False, batch_size=ENCODE_BATCH),
         fn_args.eval_steps * training["batch_size"])
@@ -62,7 +66,7 @@ def run_fn(fn_args: FnArgs) -> None:
     def qat_batches():
         return dataset(fn_args.train_files).map(lambda x, y: (encoder(x), y))
 
-    content, parity = tflite_export.export(
+    content, parity, shipped = tflite_export.export(
         core, representative, eval_vectors, eval_labels, training["tflite_max_accuracy_gap"],
         qat_data=qat_batches, qat_steps=max(fn_args.train_steps // 4, 1),
         loss=loss_name(feature_set))
@@ -72,7 +76,8 @@ def run_fn(fn_args: FnArgs) -> None:
                         {"label": feature_set.label.name,
                          "num_classes": feature_set.label.num_classes,
                          "activation": "sigmoid" if feature_set.label.is_binary else "softmax"},
-                        TRANSFORM_SUBDIR, float_bytes=tflite_export.float_size(core))
+                        TRANSFORM_SUBDIR, float_bytes=tflite_export.float_size(core),
+                        extra=tflite_deploy.finish(deploy, shipped, str(tflite_dir)))
 
 
 def cardinalities(feature_set: FeatureSet, transform_output: tft.TFTransformOutput) -> dict:

@@ -79,7 +79,8 @@ def write_span(path, rows: int, seed: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_multiclass_dataset_runs_end_to_end_from_its_own_config(tmp_path):
+def shapes_config(tmp_path):
+    """Two generated spans, their schema drafted by the CLI, and the config naming both."""
     data = tmp_path / "data"
     write_span(data / "span-1" / "shapes.csv", 1500, 1)
     write_span(data / "span-2" / "shapes.csv", 1500, 2)
@@ -88,9 +89,13 @@ def test_multiclass_dataset_runs_end_to_end_from_its_own_config(tmp_path):
                       "--output", str(schema))
     assert drafted.returncode == 0, drafted.stderr[-2000:]
     assert 'not_in_environment: "SERVING"' in schema.read_text()
-
     config_path = tmp_path / "shapes.toml"
     config_path.write_text(CONFIG.format(data=data, schema=schema))
+    return config_path
+
+
+def test_multiclass_dataset_runs_end_to_end_from_its_own_config(tmp_path):
+    config_path = shapes_config(tmp_path)
     workspace = tmp_path / "workspace"
     result = run_cli("run", "--config", str(config_path), "--workspace", str(workspace),
                      "--format", "json")

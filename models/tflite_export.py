@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 import numpy as np
@@ -150,15 +150,19 @@ def export(core: tf.keras.Model, representative: np.ndarray, eval_vectors: np.nd
     return content, parity, core
 
 
-def write(directory: Path, content: bytes, parity: Parity, layout: list[Segment],
+def write(directory: str, content: bytes, parity: Parity, layout: list[Segment],
           label_info: dict, transform_dir: str, float_bytes: Optional[int] = None,
           extra: Optional[dict] = None) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / TFLITE_FILE).write_bytes(content)
+    """`directory` may be a bucket URI (the Model artifact's), so only tf.io.gfile touches it."""
+    directory = str(directory)
+    tf.io.gfile.makedirs(directory)
+    with tf.io.gfile.GFile(os.path.join(directory, TFLITE_FILE), "wb") as handle:
+        handle.write(content)
     sidecar = describe(content, parity, layout, label_info, transform_dir)
     sidecar["size"] = {"int8_tflite_bytes": len(content), "float_tflite_bytes": float_bytes}
     sidecar.update(extra or {})
-    (directory / SIDECAR_FILE).write_text(json.dumps(sidecar, indent=2, sort_keys=True))
+    with tf.io.gfile.GFile(os.path.join(directory, SIDECAR_FILE), "w") as handle:
+        handle.write(json.dumps(sidecar, indent=2, sort_keys=True))
 
 
 def describe(content: bytes, parity: Parity, layout: list[Segment], label_info: dict,

@@ -10,13 +10,12 @@ the Pusher ships both from the one Model artifact.
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
+from tfx.utils import io_utils
 from tfx_bsl.tfxio import dataset_options
 
 from components.layout import SERVING_SIGNATURE, TFLITE_MODEL_DIR, TRANSFORM_SUBDIR
@@ -70,8 +69,9 @@ def run_fn(fn_args: FnArgs) -> None:
         core, representative, eval_vectors, eval_labels, training["tflite_max_accuracy_gap"],
         qat_data=qat_batches, qat_steps=max(fn_args.train_steps // 4, 1),
         loss=loss_name(feature_set))
-    tflite_dir = Path(os.path.dirname(fn_args.serving_model_dir)) / TFLITE_MODEL_DIR
-    shutil.copytree(fn_args.transform_output, tflite_dir / TRANSFORM_SUBDIR)
+    # The model URI is a bucket on a cluster: paths are joined as strings, copied by fileio.
+    tflite_dir = os.path.join(os.path.dirname(fn_args.serving_model_dir), TFLITE_MODEL_DIR)
+    io_utils.copy_dir(fn_args.transform_output, os.path.join(tflite_dir, TRANSFORM_SUBDIR))
     tflite_export.write(tflite_dir, content, parity, layout,
                         {"label": feature_set.label.name,
                          "num_classes": feature_set.label.num_classes,

@@ -44,6 +44,27 @@ def taxi_config(path: Path, data_root: Path, **training) -> Path:
     return path
 
 
+def serving_request() -> bytes:
+    """A serialized taxi tf.Example as a client sends it: every feature, no label."""
+    import tensorflow as tf
+
+    row = {"fare": 12.5, "trip_miles": 3.1, "trip_seconds": 900, "payment_type": b"Credit Card",
+           "company": b"Flash Cab", "trip_start_hour": 14, "trip_start_day": 3,
+           "trip_start_month": 6, "pickup_community_area": 8, "dropoff_community_area": 32,
+           "pickup_latitude": 41.89, "pickup_longitude": -87.63, "dropoff_latitude": 41.88,
+           "dropoff_longitude": -87.62}
+    example = tf.train.Example()
+    for name, value in row.items():
+        feature = example.features.feature[name]
+        if isinstance(value, bytes):
+            feature.bytes_list.value.append(value)
+        elif isinstance(value, float):
+            feature.float_list.value.append(value)
+        else:
+            feature.int64_list.value.append(value)
+    return example.SerializeToString()
+
+
 def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """`python -m pipeline ...` as a user runs it, from the repository root."""
     return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=REPO,

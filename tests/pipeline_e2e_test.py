@@ -20,7 +20,7 @@ from components.versioned_pusher.versions import versions
 from pipeline import config as config_lib
 from pipeline.metadata import store as metadata_store
 from pipeline.metadata.walker import Walker
-from tests.conftest import run_cli, slice_spans, taxi_config
+from tests.conftest import run_cli, serving_request, slice_spans, taxi_config
 
 pytestmark = pytest.mark.e2e
 
@@ -138,22 +138,7 @@ def test_pushed_version_holds_saved_model_and_tflite(runs):
 def test_saved_model_answers_a_serialized_example_without_the_label(runs):
     from pipeline.serving.predictors import SavedModelPredictor
 
-    example = tf.train.Example()
-    row = {"fare": 12.5, "trip_miles": 3.1, "trip_seconds": 900, "payment_type": b"Credit Card",
-           "company": b"Flash Cab", "trip_start_hour": 14, "trip_start_day": 3,
-           "trip_start_month": 6, "pickup_community_area": 8, "dropoff_community_area": 32,
-           "pickup_latitude": 41.89, "pickup_longitude": -87.63, "dropoff_latitude": 41.88,
-           "dropoff_longitude": -87.62}
-    for name, value in row.items():
-        feature = example.features.feature[name]
-        if isinstance(value, bytes):
-            feature.bytes_list.value.append(value)
-        elif isinstance(value, float):
-            feature.float_list.value.append(value)
-        else:
-            feature.int64_list.value.append(value)
-    outputs = SavedModelPredictor(runs.latest_version_dir()).predict(
-        [example.SerializeToString()])
+    outputs = SavedModelPredictor(runs.latest_version_dir()).predict([serving_request()])
     assert outputs.shape == (1, 1)
     assert 0.0 <= float(outputs[0, 0]) <= 1.0
 

@@ -1,5 +1,6 @@
 """int8 TFLite export of the core: int8 tensors in and out, int8 kernels, parity."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -9,6 +10,7 @@ import tensorflow as tf
 from components.layout import SIDECAR_FILE, TFLITE_FILE
 from models import tflite_export
 from models.model import Segment
+from tests.s3server import run_python, s3, s3_process  # noqa: F401 - fixtures
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +88,36 @@ def test_quantization_aware_core_of_the_real_model_with_embeddings():
     qat = tflite_export.quantization_aware_core(core, batches, 2, "binary_crossentropy")
     content = tflite_export.convert_int8(qat, vectors[:50])
     assert tf.lite.Interpreter(model_content=content).get_output_details()[0]["dtype"] == np.int8
+
+
+def test_the_export_and_its_transform_copy_write_into_a_bucket(trained_core, tmp_path, s3):
+    """On a cluster the Model URI is a bucket: the Trainer's TFLite folder goes through
+    tf.io.gfile (write) and fileio (the transform copy), never through a local path."""
+    core, vectors, labels = trained_core
+    content, parity = tflite_export.export(core, vectors[:300], vectors[:500], labels[:500], 0.02)
+    (tmp_path / "core.tflite").write_bytes(content)
+    model_dir = s3.uri("Trainer", "model", "7", "Format-TFLite")
+    result = run_python(s3, f"""
+import dataclasses, os
+import tensorflow as tf
+from tfx.utils import io_utils
+from models import tflite_export
+from models.model import Segment
+transform = {s3.uri("Transform", "transform_graph")!r}
+with tf.io.gfile.GFile(transform + "/transform_fn/saved_model.pb", "wb") as handle:
+    handle.write(b"graph")
+io_utils.copy_dir(transform, {model_dir!r} + "/transform")
+content = open({str(tmp_path / "core.tflite")!r}, "rb").read()
+parity = tflite_export.Parity(**{dataclasses.asdict(parity)!r})
+tflite_export.write({model_dir!r}, content, parity, [Segment("a", "a_xf", "numeric", "z_score", 0, 1)],
+                    {{"num_classes": 2}}, "transform", float_bytes=10)
+result = sorted(tf.io.gfile.listdir({model_dir!r}))
+""")
+    assert [name.rstrip("/") for name in result] == sorted([SIDECAR_FILE, TFLITE_FILE, "transform"])
+    prefix = "Trainer/model/7/Format-TFLite/"
+    assert sorted(s3.keys(prefix)) == sorted(
+        prefix + name for name in (SIDECAR_FILE, TFLITE_FILE, "transform/transform_fn/saved_model.pb"))
+    body = s3.client().get_object(Bucket=s3.bucket, Key=prefix + TFLITE_FILE)["Body"].read()
+    assert body == content
+    sidecar = json.loads(s3.client().get_object(Bucket=s3.bucket, Key=prefix + SIDECAR_FILE)["Body"].read())
+    assert sidecar["size"] == {"int8_tflite_bytes": len(content), "float_tflite_bytes": 10}

@@ -24,8 +24,10 @@ class DriftReport(types.Artifact):
     """report.json (per-feature results, components/drift.py Report.to_dict) and the
     statistics of both spans (baseline/ and current/ FeatureStats.pb)."""
 
-    # KFP v2 needs custom type names of the form "namespace.TypeName" (Kubeflow compile).
-    TYPE_NAME = "conveyor.DriftReport"
+    # KFP v2 needs custom type names of the form "namespace.TypeName" (Kubeflow compile),
+    # and TFX's container launcher imports that name as a class path, so it must be one:
+    # `components` resolves DriftReport lazily (components/__init__.py).
+    TYPE_NAME = "components.DriftReport"
 
 
 class DriftCheckSpec(types.ComponentSpec):

@@ -21,6 +21,6 @@ RUN pip install -c constraints.txt . \
 
 # The user `conveyor`, by number, so Kubernetes' runAsNonRoot can verify it is not root.
 USER 1000:1000
-# KubeflowV2DagRunner gives every step this same command (its KUBEFLOW_TFX_CMD); the
-# ENTRYPOINT makes `docker run IMAGE --executor_class_path ...` behave the same way.
-ENTRYPOINT ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+# Every compiled step runs this same command (pipeline/runners/kubeflow.launcher_command);
+# the ENTRYPOINT makes `docker run IMAGE --executor_class_path ...` behave the same way.
+ENTRYPOINT ["python", "-m", "components.container_entrypoint", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]

@@ -31,11 +31,26 @@ _IMAGE_REFERENCE = re.compile(
     r"(@sha256:[0-9a-f]{64})?$")
 
 
-def launcher_command() -> list[str]:
-    """The container command of every step: TFX's Kubeflow V2 executor launcher."""
-    from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
+# Every container a step runs goes through this module (see its docstring for why).
+ENTRYPOINT = ["python", "-m", "components.container_entrypoint"]
+EXECUTOR_LAUNCHER = "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
 
-    return list(kubeflow_v2_dag_runner.KUBEFLOW_TFX_CMD)
+
+def launcher_command() -> list[str]:
+    """The container command of every step: TFX's Kubeflow V2 executor launcher, run by
+    Conveyor's entry point."""
+    return [*ENTRYPOINT, EXECUTOR_LAUNCHER]
+
+
+def wrap_drivers(spec: dict) -> dict:
+    """Runs each step's preCacheCheck (ExampleGen's driver, whose command TFX fixes) through
+    the same entry point as its executor."""
+    for executor in spec["deploymentSpec"]["executors"].values():
+        check = executor.get("container", {}).get("lifecycle", {}).get("preCacheCheck")
+        if check and check["command"][:2] == ["python", "-m"] \
+                and check["command"][:3] != ENTRYPOINT:
+            check["command"] = [*ENTRYPOINT, *check["command"][2:]]
+    return spec
 
 
 def image_for(config: Config, image: Optional[str]) -> str:
@@ -105,7 +120,9 @@ def compile_job(config: Config, image: str) -> dict:
 
     runner = v2.KubeflowV2DagRunner(config=v2.KubeflowV2DagRunnerConfig(
         display_name=config.name, default_image=image, default_commands=launcher_command()))
-    return runner.run(build(config), write_out=False)
+    job = runner.run(build(config), write_out=False)
+    wrap_drivers(job["pipelineSpec"])
+    return job
 
 
 def local_paths_in(text: str, config: Config) -> list[str]:

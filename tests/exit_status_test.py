@@ -55,4 +55,4 @@ def test_a_run_whose_component_fails_unexpectedly_exits_3(tmp_path):
     assert last.startswith("error: run failed in Transform: ValueError: ")
     assert last.endswith(" (--verbose for the stack trace)")
     assert "Traceback" not in result.stderr
-    assert re.search(r"^\s*Transform\s+failed$", result.stdout, re.M)
+    assert re.search(r"^\s*Transform\s+failed\b", result.stdout, re.M)

@@ -94,7 +94,7 @@ def test_the_export_and_its_transform_copy_write_into_a_bucket(trained_core, tmp
     """On a cluster the Model URI is a bucket: the Trainer's TFLite folder goes through
     tf.io.gfile (write) and fileio (the transform copy), never through a local path."""
     core, vectors, labels = trained_core
-    content, parity = tflite_export.export(core, vectors[:300], vectors[:500], labels[:500], 0.02)
+    content, parity, _ = tflite_export.export(core, vectors[:300], vectors[:500], labels[:500], 0.02)
     (tmp_path / "core.tflite").write_bytes(content)
     model_dir = s3.uri("Trainer", "model", "7", "Format-TFLite")
     result = run_python(s3, f"""

@@ -67,37 +67,38 @@ class Walker:
 
     def runs(self) -> list[metadata_store_pb2.Context]:
         """Every run context of the pipeline, oldest first."""
-        pipeline = self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name)
-        if pipeline is None:
-            return []
-        runs = [c for c in self.store.get_children_contexts_by_context(pipeline.id)
+        runs = [c for c in self._in_pipeline(self.store.get_children_contexts_by_context)
                 if c.type == PIPELINE_RUN]
         return sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))
 
     def latest_run(self) -> Optional[metadata_store_pb2.Context]:
         """The pipeline's most recently created run context."""
-        return max(self.runs(), key=lambda c: (c.create_time_since_epoch, c.id), default=None)
+        runs = self.runs()
+        return runs[-1] if runs else None
 
     def pipeline_executions(self) -> list[Execution]:
         """Every execution of the pipeline, of any run, oldest first."""
-        pipeline = self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name)
-        if pipeline is None:
-            return []
-        return sorted(self.store.get_executions_by_context(pipeline.id), key=lambda e: e.id)
+        return sorted(self._in_pipeline(self.store.get_executions_by_context),
+                      key=lambda e: e.id)
 
     def pipeline_artifacts(self) -> list[Artifact]:
         """Every artifact of the pipeline, of any run, oldest first."""
-        pipeline = self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name)
-        if pipeline is None:
-            return []
-        return sorted(self.store.get_artifacts_by_context(pipeline.id), key=lambda a: a.id)
+        return sorted(self._in_pipeline(self.store.get_artifacts_by_context), key=lambda a: a.id)
 
     def run(self, run_id: str) -> Optional[metadata_store_pb2.Context]:
         """The pipeline's run context named `run_id`, or None."""
         return next((c for c in self.runs() if c.name == run_id), None)
 
     def has_pipeline(self) -> bool:
-        return self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name) is not None
+        return self._pipeline_context() is not None
+
+    def _pipeline_context(self) -> Optional[metadata_store_pb2.Context]:
+        return self.store.get_context_by_type_and_name(PIPELINE, self.pipeline_name)
+
+    def _in_pipeline(self, fetch) -> list:
+        """`fetch(context id)` for the pipeline's context; nothing when the store has none."""
+        context = self._pipeline_context()
+        return list(fetch(context.id)) if context is not None else []
 
     def run_executions(self, run: metadata_store_pb2.Context) -> list[NodeExecution]:
         """The run's executions in the order they started, each named by its component id."""

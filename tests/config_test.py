@@ -92,3 +92,16 @@ def test_span_selection(tmp_path):
         select_span(tmp_path, 7)
     with pytest.raises(DataError, match="is not a folder"):
         select_span(tmp_path / "nowhere", None)
+
+
+def test_serving_defaults_and_bad_sample_rate(tmp_path):
+    config = config_lib.load()
+    assert config.serving.log_sample_rate == 0.1
+    assert config.request_log_dir == config.workspace / "request_logs" / "taxi"
+    text = (config_lib.DEFAULT_CONFIG.read_text()
+            .replace("log_sample_rate = 0.1", "log_sample_rate = 1.5")
+            .replace('"../', f'"{config_lib.DEFAULT_CONFIG.parent.parent}/'))
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(config_lib.ConfigError, match=r"\[serving.log_sample_rate\] must be in \[0, 1\]"):
+        config_lib.load(path)

@@ -7,4 +7,5 @@ types, loader.py the loading and its checks).
 from pipeline.config.loader import DEFAULT_CONFIG, load  # noqa: F401
 from pipeline.config.settings import (  # noqa: F401
     DEFAULT_WORKSPACE, DRIFT_MODES, METADATA_BACKENDS, REMOTE_SCHEMES, Beam, Config,
-    ConfigError, Csv, Drift, Evaluation, Kubeflow, Metadata, MetricThreshold, Privacy, Training)
+    ConfigError, Csv, Drift, Evaluation, Kubeflow, Metadata, MetricThreshold, Privacy, Serving,
+    Training)

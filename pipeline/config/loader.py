@@ -17,7 +17,7 @@ from models.features import BUCKETIZED, CATEGORICAL, ENCODINGS, KINDS, Feature, 
 from pipeline.config.settings import (DEFAULT_WORKSPACE, DRIFT_MODES, METADATA_BACKENDS,
                                       REMOTE_SCHEMES, Beam, Config, ConfigError, Csv, Drift,
                                       Evaluation, Kubeflow, Metadata, MetricThreshold, Privacy,
-                                      Training)
+                                      Serving, Training)
 from pipeline.config import personal_schema
 from pipeline.source_tree import ROOT
 
@@ -44,7 +44,7 @@ def load(path: Path | str = DEFAULT_CONFIG, *, check_schema: bool = True) -> Con
 def _parse(raw: Mapping[str, Any], source: Path) -> Config:
     where = Where(source)
     _check_keys(raw, {"pipeline", "label", "features", "training", "evaluation", "beam",
-                      "metadata", "privacy", "kubeflow", "drift", "csv"}, where,
+                      "metadata", "privacy", "kubeflow", "drift", "csv", "serving"}, where,
                 required={"pipeline", "label", "features"})
     pipeline = raw["pipeline"]
     _check_keys(pipeline, {"name", "data_root", "schema", "workspace", "span"},
@@ -72,6 +72,7 @@ def _parse(raw: Mapping[str, Any], source: Path) -> Config:
         privacy=privacy,
         drift=_build_drift(raw.get("drift", {}), names, where.key("drift")),
         csv=_build_csv(raw.get("csv", {}), where.key("csv")),
+        serving=_build_serving(raw.get("serving", {}), where.key("serving")),
         source=source,
     )
 
@@ -141,6 +142,17 @@ def _build_csv(section: Any, where: "Where") -> Csv:
                 f"{marker!r} cannot be a field: empty, or holds the delimiter, a quote or "
                 f"a line break (the empty field is always missing)"))
     return csv
+
+
+def _build_serving(section: Any, where: "Where") -> Serving:
+    serving = _build(Serving, section, where)
+    if not 0 <= serving.log_sample_rate <= 1:
+        raise ConfigError(where.key("log_sample_rate").say(
+            f"must be in [0, 1] (0 turns request logging off), got {serving.log_sample_rate}"))
+    for key in ("log_rotate_mb", "log_rotate_seconds", "max_body_kb", "poll_seconds"):
+        if getattr(serving, key) <= 0:
+            raise ConfigError(where.key(key).say(f"must be positive, got {getattr(serving, key)}"))
+    return serving
 
 
 def _build_drift(section: Any, names: list[str], where: "Where") -> Drift:

@@ -137,6 +137,22 @@ class Csv:
     null_values: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Serving:
+    """`serve` and its request logs. A sample of requests (`log_sample_rate`, 0 = off) is
+    written as raw-feature tf.Examples to gzipped TFRecord files that `skew` and `monitor`
+    read; a file is closed (and a new one opened) at `log_rotate_mb` or `log_rotate_seconds`,
+    so a crash loses at most the open file's tail. A request body over `max_body_kb` is
+    refused before it is parsed; the serving folder is polled for a new version every
+    `poll_seconds`."""
+
+    log_sample_rate: float = 0.1
+    log_rotate_mb: float = 16.0
+    log_rotate_seconds: float = 300.0
+    max_body_kb: int = 1024
+    poll_seconds: float = 2.0
+
+
 DRIFT_MODES = ("warn", "block")
 
 
@@ -176,6 +192,7 @@ class Config:
     privacy: Privacy = field(default_factory=Privacy)
     drift: Drift = field(default_factory=Drift)
     csv: Csv = field(default_factory=Csv)
+    serving: Serving = field(default_factory=Serving)
 
     @property
     def pipeline_root(self) -> Path:
@@ -184,6 +201,11 @@ class Config:
     @property
     def serving_dir(self) -> Path:
         return self.workspace / "serving" / self.name
+
+    @property
+    def request_log_dir(self) -> Path:
+        """Where `serve` writes its sampled requests; `skew --serving` and `monitor` read it."""
+        return self.workspace / "request_logs" / self.name
 
     @property
     def metadata_path(self) -> Path:

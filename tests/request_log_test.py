@@ -19,12 +19,14 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from components import drift
 from components.csv_ingest import reader
 from pipeline import config as config_lib
+from pipeline.drift import samples as drift_samples
 from pipeline.errors import InputError
 from pipeline.serving import log_files
 from pipeline.serving.request_encoding import RowEncoder
 from pipeline.serving.request_log import RequestLog, open_request_log
-from tests.conftest import REPO, TAXI_DATA, TAXI_SCHEMA, taxi_config
+from tests.conftest import REPO, TAXI_CONFIG, TAXI_DATA, TAXI_SCHEMA, taxi_config
 from tests.personal_data_e2e_test import PERSONAL_CONFIG, PERSONAL_SCHEMA
+from tests.request_rows import request_rows
 
 TYPES = {"fare": schema_pb2.FLOAT, "trip_seconds": schema_pb2.INT,
          "company": schema_pb2.BYTES, "trip_start_hour": schema_pb2.INT}
@@ -253,3 +255,26 @@ def tf_schema(config: config_lib.Config) -> schema_pb2.Schema:
     from google.protobuf import text_format
 
     return text_format.Parse(config.schema.read_text(), schema_pb2.Schema())
+
+
+def test_tfdv_reads_a_log_folder_as_skew_does_while_a_file_is_open(tmp_path):
+    import tensorflow_data_validation as tfdv
+
+    config = config_lib.load(TAXI_CONFIG).with_overrides(workspace=tmp_path)
+    rows = request_rows(drift_samples.SERVING_SAMPLE)[:600]
+    log = RequestLog(str(config.request_log_dir), RowEncoder.from_config(config), 1.0,
+                     20_000, 3600.0)
+    for start in range(0, len(rows), 4):
+        log.record(rows[start:start + 4])
+    log.flush()
+    logged = sum(1 for _ in read_examples(closed(config.request_log_dir)))
+    assert 0 < logged < len(rows)  # the rest is in the open file
+    kinds = config.drift_features()
+    stats = drift.compute_statistics(*drift.data_files(str(config.request_log_dir)),
+                                     tfdv.load_schema_text(str(TAXI_SCHEMA)), kinds)
+    assert stats.datasets[0].num_examples == logged
+    seconds = next(f for f in stats.datasets[0].features if f.path.step[0] == "trip_seconds")
+    expected = [r["trip_seconds"] for r in rows[:logged] if "trip_seconds" in r]
+    assert seconds.num_stats.common_stats.num_non_missing == len(expected)
+    assert seconds.num_stats.max == max(expected)
+    log.close()

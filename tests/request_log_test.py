@@ -26,7 +26,6 @@ from pipeline.serving.request_encoding import RowEncoder
 from pipeline.serving.request_log import RequestLog, open_request_log
 from tests.conftest import REPO, TAXI_CONFIG, TAXI_DATA, TAXI_SCHEMA, taxi_config
 from tests.personal_data_e2e_test import PERSONAL_CONFIG, PERSONAL_SCHEMA
-from tests.request_rows import request_rows
 
 TYPES = {"fare": schema_pb2.FLOAT, "trip_seconds": schema_pb2.INT,
          "company": schema_pb2.BYTES, "trip_start_hour": schema_pb2.INT}
@@ -261,7 +260,7 @@ def test_tfdv_reads_a_log_folder_as_skew_does_while_a_file_is_open(tmp_path):
     import tensorflow_data_validation as tfdv
 
     config = config_lib.load(TAXI_CONFIG).with_overrides(workspace=tmp_path)
-    rows = request_rows(drift_samples.SERVING_SAMPLE)[:600]
+    rows = drift_samples.request_rows()[:600]
     log = RequestLog(str(config.request_log_dir), RowEncoder.from_config(config), 1.0,
                      20_000, 3600.0)
     for start in range(0, len(rows), 4):

@@ -83,6 +83,8 @@ class RequestLog:
     def flush(self) -> None:
         """Waits until every row recorded so far is written and flushed (and a file that is
         old enough closed)."""
+        if self._closed:
+            return
         done = threading.Event()
         self._queue.put(done)
         done.wait()

@@ -1,8 +1,8 @@
 """The request log's files: their names and the rotating gzipped TFRecord file being written.
 
 A closed file is `requests-<first>-<last>-<pid>-<seq>.tfrecord.gz`, with the UTC times of
-its first and last record, so names sort by time and `monitor` picks a window's files by
-name alone (no stat, which a bucket makes slow). While it is written a file is named
+its first and last record (and a zero-padded sequence number), so names sort by time
+and `monitor` picks a window's files by name alone (no stat, which a bucket makes slow). While it is written a file is named
 `_open-requests-<first>-<pid>-<seq>.partial`: the leading `_` is what `skew`'s folder
 reader skips, and the suffix keeps it out of a `*.tfrecord.gz` glob (Beam's glob matches
 `_` names). It is renamed once closed, so a reader never sees a half-written file; a
@@ -81,17 +81,16 @@ class RotatingFile:
         self._directory = directory
         self.first = first
         self.last = first
-        self._name = f"{stamp(first)}-{os.getpid()}-{next(_SEQUENCE)}"
+        self._name = f"{stamp(first)}-{os.getpid()}-{next(_SEQUENCE):06d}"
         self.open_path = os.path.join(directory, f"{OPEN_PREFIX}{PREFIX}{self._name}{OPEN_SUFFIX}")
         self.bytes = 0
         self.records = 0
         self._writer = tf.io.TFRecordWriter(self.open_path, options="GZIP")
 
-    def write(self, records: list[bytes], now: float) -> None:
-        for record in records:
-            self._writer.write(record)
-            self.bytes += len(record)
-        self.records += len(records)
+    def write(self, record: bytes, now: float) -> None:
+        self._writer.write(record)
+        self.bytes += len(record)
+        self.records += 1
         self.last = now
 
     def flush(self) -> None:
@@ -128,14 +127,13 @@ class Rotation:
     def write(self, records: list[bytes]) -> None:
         now = self._clock()
         self._close_if_old(now)
-        if not records:
-            return
-        if self._current is None:
-            self._current = RotatingFile(self._directory, now)
-            self._flushed_at = now
-        self._current.write(records, now)
-        if self._current.bytes >= self._rotate_bytes:
-            self.close()
+        for record in records:
+            if self._current is None:
+                self._current = RotatingFile(self._directory, now)
+                self._flushed_at = now
+            self._current.write(record, now)
+            if self._current.bytes >= self._rotate_bytes:
+                self.close()
 
     def tick(self, force_flush: bool = False) -> None:
         """Closes an old file and flushes the open one when due (or when forced)."""

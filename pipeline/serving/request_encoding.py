@@ -12,7 +12,7 @@ writes as the feature with an empty value list, as it writes a CSV's empty field
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from pipeline import config as config_lib
 
@@ -56,8 +56,11 @@ class RowEncoder:
         names = list(self._types)
         if not rows or not names:
             return []
-        arrays = [pa.array([cell(row.get(name), self._types[name]) for row in rows],
-                           reader.ARROW_TYPES[self._types[name]]) for name in names]
+        arrays = []
+        for name in names:
+            convert = converter(self._types[name])
+            arrays.append(pa.array([convert(row.get(name)) for row in rows],
+                                   reader.ARROW_TYPES[self._types[name]]))
         table = reader.apply_personal_data(pa.Table.from_arrays(arrays, names), self._personal)
         encoded: list[bytes] = []
         for batch in table.to_batches():
@@ -65,23 +68,40 @@ class RowEncoder:
         return encoded
 
 
-def cell(value: Any, kind: int) -> Optional[Any]:
-    """`value` as the schema's type, or None (missing) when it is not one: the server
-    validates requests, so this only keeps a stray value from failing a whole batch."""
+def converter(kind: int) -> Callable[[Any], Optional[Any]]:
+    """The conversion of a cell to one schema type (None, missing, when it is not one: the
+    server validates requests, so this only keeps a stray value from failing a batch).
+    Chosen once per column: the writer calls it for every cell."""
     from tensorflow_metadata.proto.v0 import schema_pb2
 
+    return {schema_pb2.BYTES: _text, schema_pb2.FLOAT: _real}.get(kind, _integer)
+
+
+def _text(value: Any) -> Optional[str]:
+    if type(value) is str:
+        return value
     if value is None or isinstance(value, bool):
         return None
-    if kind == schema_pb2.BYTES:
-        if isinstance(value, bytes):
-            return value.decode("utf-8", errors="replace")
-        return value if isinstance(value, str) else str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _real(value: Any) -> Optional[float]:
+    if type(value) is float:
+        return value
+    if value is None or isinstance(value, bool):
+        return None
     try:
-        number = float(value)
+        return float(value)
     except (TypeError, ValueError):
         return None
-    if kind == schema_pb2.FLOAT:
-        return number
-    if math.isfinite(number) and number.is_integer():
+
+
+def _integer(value: Any) -> Optional[int]:
+    if type(value) is int:
+        return value
+    number = _real(value)
+    if number is not None and math.isfinite(number) and number.is_integer():
         return int(value) if isinstance(value, int) else int(number)
     return None

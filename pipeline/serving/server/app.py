@@ -58,8 +58,11 @@ def create_app(name: str, registry: Registry, max_body_bytes: int,
         return error_response(str(error), error.status)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, error: HTTPException):
-        message = "no such route" if error.status_code == 404 else str(error.detail)
+    async def http_error(request: Request, error: HTTPException):
+        if error.status_code == 404:
+            message = f"no such route: {request.method} {request.url.path}"
+        else:
+            message = f"{error.detail}: {request.method} {request.url.path}"
         return error_response(message, error.status_code)
 
     routes.add_routes(app)

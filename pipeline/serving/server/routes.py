@@ -121,3 +121,10 @@ def add_routes(app: FastAPI) -> None:
     @app.post("/v1/models/{name}/versions/{version}:predict")
     async def version_predict(name: str, version: str, request: Request):
         return await predict(service, request, name, version)
+
+    @app.post("/v1/models/{rest:path}")
+    async def other_post(rest: str):
+        # Without it a POST to /v1/models/<name>:classify would match the status route's
+        # path and get a bare 405.
+        raise RequestError(f"no such route: POST /v1/models/{rest} (predict is POST "
+                           "/v1/models/<name>[/versions/<v>]:predict)", 404)

@@ -16,8 +16,9 @@ import csv
 import hashlib
 import hmac
 import io
+import os
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Sequence
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,23 @@ class PersonalData:
 
     def pseudonym(self, value: str) -> str:
         return hmac.new(self.key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def personal_data(settings: Mapping[str, Any]) -> PersonalData:
+    """The rules of `settings` (drop, pseudonymize, key_env): what ingestion applies and
+    `serve`'s request log too. The key is read from the environment variable the config
+    names; it is never stored."""
+    pseudonymize = tuple(settings.get("pseudonymize", ()))
+    key = None
+    if pseudonymize:
+        variable = settings["key_env"]
+        value = os.environ.get(variable)
+        if not value:
+            raise CsvError(f"personal columns {', '.join(pseudonymize)} need a "
+                           f"pseudonymization key in the environment variable {variable}")
+        key = value.encode("utf-8")
+    return PersonalData(drop=tuple(settings.get("drop", ())), pseudonymize=pseudonymize,
+                        key=key)
 
 
 def column_types(schema: schema_pb2.Schema) -> dict[str, int]:

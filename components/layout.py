@@ -18,6 +18,8 @@ SERVING_SIGNATURE = "serving_default"
 # ---- TFX's own layout
 STATS_FILE = "FeatureStats.pb"  # StatisticsGen, in each split's folder
 SCHEMA_DIFF_FILE = "SchemaDiff.pb"  # ExampleValidator, in each split's folder
+# tf.Transform's output folder: the raw schema it analyzed (`serve` reads a version's inputs)
+TFT_RAW_SCHEMA = os.path.join("metadata", "schema.pbtxt")
 
 
 def split_uri(artifact_uri: str, split: str) -> str:

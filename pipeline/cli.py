@@ -1,5 +1,6 @@
 """The command line: `python -m pipeline <command>`, one verb per question a user asks:
-run, validate, check, drift, skew, monitor, lineage, compile, schema, bundled-data.
+run, validate, check, drift, skew, monitor, lineage, compile, schema, bundled-data, report,
+serve.
 
 Exit status: 0 success; 1 a finding (anomalies stopped training, the model was not
 blessed, drift or skew over threshold, a metadata problem); 2 a usage or input error
@@ -26,6 +27,7 @@ from pipeline.runners import compile_command
 from pipeline.drift import commands as drift_commands
 from pipeline.lineage import cli as lineage_cli
 from pipeline.monitor import commands as monitor_commands
+from pipeline.serving.server import command as serve_command
 from pipeline.errors import (EXIT_FAILURE, EXIT_FINDING, EXIT_INPUT, EXIT_OK, InputError,
                              component_failure, failure_line)
 from pipeline.runners.workspace_lock import exclusive
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     drift_commands.register(commands)
     monitor_commands.register(commands)
     report_cli.register(commands)
+    serve_command.register(commands)
     return parser
 
 

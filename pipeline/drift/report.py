@@ -111,7 +111,8 @@ def _html_report(report: drift.Report, ids: str, heading: bool) -> str:
               f"<span style=\"background:{CURRENT_COLOR}\"></span>{esc(report.current)}</p>")
     title = (f"<h2>{esc(report.comparison.capitalize())}: {esc(report.current)} vs "
              f"{esc(report.baseline)}</h2>\n" if heading else "")
-    return f"""{title}<p>{len(report.over)} of {len(report.features)} features over threshold. Sorted by how far
+    over = f"{len(report.over)} of {len(report.features)} features over threshold"
+    return f"""{title}<p>{over}. Sorted by how far
 each is over its threshold.</p>
 <table id="{ids}summary">
 <thead><tr><th>feature</th><th>kind</th><th>distance metric</th><th>value</th><th>threshold</th>

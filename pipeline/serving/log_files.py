@@ -2,8 +2,8 @@
 
 A closed file is `requests-<first>-<last>-<pid>-<seq>.tfrecord.gz`, with the UTC times of
 its first and last record (and a zero-padded sequence number), so names sort by time
-and `monitor` picks a window's files by name alone (no stat, which a bucket makes slow). While it is written a file is named
-`_open-requests-<first>-<pid>-<seq>.partial`: the leading `_` is what `skew`'s folder
+and `monitor` picks a window's files by name alone (no stat, which a bucket makes slow).
+While it is written a file is named `_open-requests-<first>-<pid>-<seq>.partial`: the leading `_` is what `skew`'s folder
 reader skips, and the suffix keeps it out of a `*.tfrecord.gz` glob (Beam's glob matches
 `_` names). It is renamed once closed, so a reader never sees a half-written file; a
 crash leaves at most the open file behind.

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -213,6 +214,16 @@ def test_a_killed_writer_loses_at_most_its_open_file(tmp_path):
     (open_file,) = [n for n in os.listdir(tmp_path) if n.startswith(log_files.OPEN_PREFIX)]
     assert drift.data_files(str(tmp_path))[0].endswith("*" + log_files.SUFFIX)
 
+    # The next log on the folder closes the file of the dead writer, once it is too old to
+    # have a live one; what was flushed (here: everything) survives.
+    started = time.time()
+    assert log_files.recover_abandoned(str(tmp_path), started, 3600) == []
+    (recovered,) = log_files.recover_abandoned(str(tmp_path), started + 7200, 3600)
+    assert not (tmp_path / open_file).exists()
+    files = closed(tmp_path)
+    assert recovered in files
+    assert [r["trip_seconds"][1] for r in read_examples(files)] == list(range(state["written"]))
+
 
 def personal_config(tmp_path: Path) -> config_lib.Config:
     schema = tmp_path / "schema.pbtxt"
@@ -278,3 +289,21 @@ def test_tfdv_reads_a_log_folder_as_skew_does_while_a_file_is_open(tmp_path):
     assert seconds.num_stats.common_stats.num_non_missing == len(expected)
     assert seconds.num_stats.max == max(expected)
     log.close()
+
+
+def test_a_new_log_closes_a_dead_writers_old_open_file(tmp_path):
+    clock = FakeClock()
+    dead = log_files.RotatingFile(str(tmp_path), clock.now)  # what a killed writer leaves
+    for record in RowEncoder(TYPES, reader.PersonalData()).encode([{"trip_seconds": 1},
+                                                                    {"trip_seconds": 2}]):
+        dead.write(record, clock.now)
+    dead.flush()
+    (open_name,) = os.listdir(tmp_path)
+    clock.now += 2 * 300 + 59  # a live writer could still be at work on it
+    new_log(tmp_path, rotate_seconds=300, clock=clock).close()
+    assert os.listdir(tmp_path) == [open_name]
+    clock.now += 2
+    new_log(tmp_path, rotate_seconds=300, clock=clock).close()
+    files = closed(tmp_path)
+    assert len(files) == 1 and not (tmp_path / open_name).exists()
+    assert [r["trip_seconds"][1] for r in read_examples(files)] == [1, 2]

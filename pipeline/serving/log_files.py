@@ -6,7 +6,8 @@ and `monitor` picks a window's files by name alone (no stat, which a bucket make
 While it is written a file is named `_open-requests-<first>-<pid>-<seq>.partial`: the leading `_` is what `skew`'s folder
 reader skips, and the suffix keeps it out of a `*.tfrecord.gz` glob (Beam's glob matches
 `_` names). It is renamed once closed, so a reader never sees a half-written file; a
-crash leaves at most the open file behind.
+crash leaves at most the open file behind, and the next log on the folder closes it
+(`recover_abandoned`): what was flushed survives, the unflushed tail is lost.
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ SUFFIX = ".tfrecord.gz"
 OPEN_PREFIX = "_open-"
 OPEN_SUFFIX = ".partial"
 _STAMP = "%Y%m%dT%H%M%S"
+_OPEN = re.compile(re.escape(OPEN_PREFIX + PREFIX) + r"(\d{8}T\d{6}\.\d{6}Z)-(\d+-\d+)"
+                   + re.escape(OPEN_SUFFIX))
 _CLOSED = re.compile(r"requests-(\d{8}T\d{6}\.\d{6}Z)-(\d{8}T\d{6}\.\d{6}Z)-(\d+)-(\d+)"
                      + re.escape(SUFFIX))
+# An open file whose first record is this many rotation periods (and a minute) old has
+# no live writer: a live one closes its file after one period.
+ABANDONED_AFTER = 2
+ABANDONED_GRACE_SECONDS = 60
 # Unique per process even with several logs open in it (tests, a reloaded server).
 _SEQUENCE = itertools.count(1)
 
@@ -147,7 +154,61 @@ class Rotation:
         if self._current is not None:
             current, self._current = self._current, None
             self.closed.append(current.close())
+            self.recover()
+
+    def recover(self) -> None:
+        """Closes what killed writers left open in the folder (at start and after each
+        rotation, so a long-running server also picks up a crashed sibling's file)."""
+        max_age = ABANDONED_AFTER * self._rotate_seconds + ABANDONED_GRACE_SECONDS
+        recover_abandoned(self._directory, self._clock(), max_age)
 
     def _close_if_old(self, now: float) -> None:
         if self._current is not None and now - self._current.first >= self._rotate_seconds:
             self.close()
+
+
+def recover_abandoned(directory: str, now: float, max_age: float) -> list[str]:
+    """Closes the open files that killed writers left behind: those whose first record is
+    older than `max_age` (a live writer closes its file at `log_rotate_seconds`). Their
+    readable records (everything flushed) become a closed file, last record at the file's
+    modification time; returns the closed files' paths."""
+    from tensorflow.io import gfile
+
+    recovered = []
+    for name in sorted(n.rstrip("/") for n in gfile.listdir(directory)):
+        match = _OPEN.fullmatch(name)
+        if not match or parse_stamp(match.group(1)) > now - max_age:
+            continue
+        path = os.path.join(directory, name)
+        first = parse_stamp(match.group(1))
+        last = max(first, gfile.stat(path).mtime_nsec / 1e9)
+        final = os.path.join(directory, f"{PREFIX}{match.group(1)}-{stamp(last)}-"
+                                        f"{match.group(2)}{SUFFIX}")
+        records = _readable_records(path)
+        if records and not gfile.exists(final):
+            _write_closed(os.path.join(directory, f"_recovering-{name}"), final, records)
+            recovered.append(final)
+        gfile.remove(path)
+    return recovered
+
+
+def _readable_records(path: str) -> list[bytes]:
+    """The records before the file's cut-off end (a killed writer's unflushed tail)."""
+    import tensorflow as tf
+
+    records = []
+    try:
+        for record in tf.data.TFRecordDataset(path, compression_type="GZIP"):
+            records.append(record.numpy())
+    except tf.errors.OpError:
+        pass
+    return records
+
+
+def _write_closed(staging: str, final: str, records: list[bytes]) -> None:
+    import tensorflow as tf
+
+    with tf.io.TFRecordWriter(staging, options="GZIP") as writer:
+        for record in records:
+            writer.write(record)
+    tf.io.gfile.rename(staging, final, overwrite=False)

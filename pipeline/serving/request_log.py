@@ -64,6 +64,8 @@ class RequestLog:
         self._rotation = log_files.Rotation(directory, rotate_bytes, rotate_seconds,
                                             flush_seconds, clock)
         self._closed = False
+        # A writer killed earlier (a crashed server) may have left its open file.
+        self._guarded(self._rotation.recover)
         self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
         self._thread.start()
 

@@ -1,7 +1,7 @@
 """Request logs close the loop: push a small span-3 model, log the bundled serving sample
 through RequestLog (as `serve` does, at sample rate 1.0), then `skew --serving <logs>` and
 `monitor --since 1h` flag `trip_seconds`, the feature the sample's client gets wrong, and
-nothing else."""
+nothing else. The last test does it over HTTP: `serve`, predict requests, `monitor`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pipeline.serving import log_files
 from pipeline.serving.request_log import open_request_log
 from tests.conftest import run_cli, slice_spans, taxi_config
 from tests.drift_report_html_test import _Tags
+from tests.serve_harness import Server
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +32,7 @@ ROWS = 5000
 class Pushed:
     def __init__(self, root: Path):
         data = slice_spans(root / "data", ROWS, spans=(3,))
+        self.root = root
         self.config_path = taxi_config(root / "taxi.toml", data, train_steps=100, eval_steps=5)
         text = self.config_path.read_text().replace("lower_bound = 0.7", "lower_bound = 0.5")
         text = text.replace("log_sample_rate = 0.1", "log_sample_rate = 1.0")
@@ -38,35 +40,65 @@ class Pushed:
         self.workspace = root / "workspace"
         self.config = config_lib.load(self.config_path).with_overrides(workspace=self.workspace)
         self.run = self.cli("run")
+        self.version = self.config.serving_dir / max(
+            (p.name for p in self.config.serving_dir.iterdir() if p.name.isdigit()), key=int)
 
     def cli(self, *args: str):
         return run_cli(*args, "--config", str(self.config_path), "--workspace",
                        str(self.workspace))
 
 
+class Side:
+    """Another workspace with a copy of the pushed model's metadata: request logs of its
+    own, compared with the same model (named by --model: the path its push was recorded
+    under)."""
+
+    def __init__(self, pushed: Pushed, folder: Path):
+        folder.mkdir()
+        shutil.copy(pushed.workspace / pushed.config.metadata.path, folder)
+        self.pushed = pushed
+        self.config = dataclasses.replace(pushed.config, workspace=folder)
+        self.logs = self.config.request_log_dir
+
+    def log(self, rows: list[dict], clock=time.time, per_request: int = 3) -> None:
+        log = open_request_log(self.config, clock=clock)
+        for start in range(0, len(rows), per_request):
+            log.record(rows[start:start + per_request])
+        log.close()
+
+    def cli(self, *args: str):
+        return run_cli(*args, "--config", str(self.pushed.config_path), "--workspace",
+                       str(self.config.workspace), "--model", str(self.pushed.version))
+
+
 @pytest.fixture(scope="module")
 def pushed(tmp_path_factory) -> Pushed:
     pushed = Pushed(tmp_path_factory.mktemp("monitor_e2e"))
     assert pushed.run.returncode == 0, pushed.run.stderr[-3000:]
-    rows = drift_samples.request_rows()[:ROWS // 2]
-    log = open_request_log(pushed.config)
-    for start in range(0, len(rows), 3):  # requests of a few rows each
-        log.record(rows[start:start + 3])
-    log.close()
-    pushed.logged = len(rows)
     return pushed
 
 
-def test_the_log_holds_every_row_in_closed_files(pushed):
-    files = log_files.list_closed(str(pushed.config.request_log_dir))
-    assert len(files) > 3
-    count = sum(1 for f in files for _ in tf.data.TFRecordDataset(f.path, compression_type="GZIP"))
-    assert count == pushed.logged
+@pytest.fixture(scope="module")
+def logged(pushed) -> Side:
+    """The serving sample logged through RequestLog, as `serve` hands it rows."""
+    side = Side(pushed, pushed.root / "logged")
+    side.rows = drift_samples.request_rows()[:ROWS // 2]
+    side.log(side.rows)
+    return side
 
 
-def test_skew_on_the_request_logs_flags_only_trip_seconds(pushed):
-    result = pushed.cli("skew", "--serving", str(pushed.config.request_log_dir), "--format",
-                        "json")
+def logged_rows(folder: Path) -> int:
+    return sum(1 for f in log_files.list_closed(str(folder))
+               for _ in tf.data.TFRecordDataset(f.path, compression_type="GZIP"))
+
+
+def test_the_log_holds_every_row_in_closed_files(logged):
+    assert len(log_files.list_closed(str(logged.logs))) > 3
+    assert logged_rows(logged.logs) == len(logged.rows)
+
+
+def test_skew_on_the_request_logs_flags_only_trip_seconds(logged, pushed):
+    result = logged.cli("skew", "--serving", str(logged.logs), "--format", "json")
     assert result.returncode == 1, result.stderr[-3000:]
     report = json.loads(result.stdout)
     over = {f["feature"] for f in report["features"] if f["verdict"] != "ok"}
@@ -74,25 +106,24 @@ def test_skew_on_the_request_logs_flags_only_trip_seconds(pushed):
     assert len(report["features"]) == len(pushed.config.drift_features())
 
 
-def test_logged_rows_measure_the_same_as_the_same_rows_in_csv(pushed, tmp_path):
+def test_logged_rows_measure_the_same_as_the_same_rows_in_csv(logged, tmp_path):
     header, rows = drift_samples.read_rows(drift_samples.SERVING_SAMPLE)
     csv = drift_samples.write_rows(tmp_path / "csv" / "requests.csv", header,
-                                   rows[:pushed.logged])
-    logged, direct = (json.loads(pushed.cli("skew", "--serving", str(path), "--format",
-                                            "json").stdout)
-                      for path in (pushed.config.request_log_dir, csv.parent))
-    values = {f["feature"]: f["value"] for f in direct["features"]}
-    assert {f["feature"]: f["value"] for f in logged["features"]} == pytest.approx(values,
-                                                                                abs=1e-9)
+                                   rows[:len(logged.rows)])
+    from_logs, from_csv = (json.loads(logged.cli("skew", "--serving", str(path), "--format",
+                                                 "json").stdout)
+                           for path in (logged.logs, csv.parent))
+    values = {f["feature"]: f["value"] for f in from_csv["features"]}
+    assert {f["feature"]: f["value"] for f in from_logs["features"]} == pytest.approx(
+        values, abs=1e-9)
 
 
-def test_monitor_flags_trip_seconds_from_the_last_hour_of_logs(pushed):
-    result = pushed.cli("monitor", "--since", "1h", "--format", "json")
+def test_monitor_flags_trip_seconds_from_the_last_hour_of_logs(logged):
+    result = logged.cli("monitor", "--since", "1h", "--format", "json")
     assert result.returncode == 1, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["format"] == "conveyor.monitor/1" and report["verdict"] == "over"
-    files = log_files.list_closed(str(pushed.config.request_log_dir))
-    assert report["window"]["files"] == len(files)
+    assert report["window"]["files"] == len(log_files.list_closed(str(logged.logs)))
     assert report["previous_window"]["files"] == 0 and report["drift"] is None
     skew = report["skew"]
     assert skew["comparison"] == "skew" and "span 3, split train" in skew["baseline"]
@@ -100,9 +131,9 @@ def test_monitor_flags_trip_seconds_from_the_last_hour_of_logs(pushed):
     assert over == [drift_samples.SKEWED_FEATURE]
 
 
-def test_monitor_writes_the_self_contained_html_report(pushed, tmp_path):
+def test_monitor_writes_the_self_contained_html_report(logged, tmp_path):
     output = tmp_path / "monitor.html"
-    result = pushed.cli("monitor", "--since", "1h", "--format", "html", "--output", str(output))
+    result = logged.cli("monitor", "--since", "1h", "--format", "html", "--output", str(output))
     assert result.returncode == 1, result.stderr[-3000:]
     assert f"wrote {output}: 1 finding(s)" in result.stderr
     page = output.read_text()
@@ -121,20 +152,12 @@ def test_monitor_drift_against_the_previous_window(pushed, tmp_path):
     """Another workspace on a copy of the metadata: an hour and a half ago the client sent
     seconds; for the last hour the same rows in minutes. Drift between the two windows is
     trip_seconds alone, as is skew."""
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    shutil.copy(pushed.workspace / pushed.config.metadata.path, workspace)
-    config = dataclasses.replace(pushed.config, workspace=workspace)
+    side = Side(pushed, tmp_path / "workspace")
     earlier = time.time() - 5400
-    for rows, clock in ((drift_samples.request_rows(drift_samples.SERVING_SOURCE)[::2],
-                         lambda: earlier),
-                        (drift_samples.request_rows(), time.time)):
-        log = open_request_log(config, clock=clock)
-        log.record(rows)
-        log.close()
-    (version,) = [p for p in pushed.config.serving_dir.iterdir() if p.name.isdigit()]
-    result = run_cli("monitor", "--config", str(pushed.config_path), "--workspace",
-                     str(workspace), "--model", str(version), "--format", "json")
+    in_seconds = drift_samples.request_rows(drift_samples.SERVING_SOURCE)[::2]
+    side.log(in_seconds, clock=lambda: earlier)
+    side.log(drift_samples.request_rows())
+    result = side.cli("monitor", "--format", "json")
     assert result.returncode == 1, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["window"]["files"] >= 1 and report["previous_window"]["files"] >= 1
@@ -142,3 +165,27 @@ def test_monitor_drift_against_the_previous_window(pushed, tmp_path):
         over = [f["feature"] for f in report[comparison]["features"] if f["verdict"] != "ok"]
         assert over == [drift_samples.SKEWED_FEATURE], (comparison, report[comparison])
     assert report["drift"]["baseline"].startswith("requests ")
+
+
+def test_serve_logs_http_requests_that_monitor_flags(pushed):
+    """The loop end to end: `serve` (its defaults: the latest pushed model, the workspace's
+    request log), the sample sent as HTTP predict requests, then `monitor` from the logs."""
+    rows = drift_samples.request_rows()[:ROWS // 2]
+    server = Server(pushed.config_path, pushed.workspace, pushed.root / "serve.log")
+    try:
+        server.ready()
+        for start in range(0, len(rows), 5):
+            status, answer = server.predict({"instances": rows[start:start + 5]})
+            assert status == 200, answer
+    finally:
+        server.stop()
+    # uvicorn re-raises the SIGTERM once it has shut down: -15 after a clean shutdown.
+    assert "Application shutdown complete" in server.log_text(), server.log_text()[-3000:]
+    logs = pushed.config.request_log_dir
+    assert not [p for p in logs.iterdir() if p.name.startswith(log_files.OPEN_PREFIX)]
+    assert logged_rows(logs) == len(rows)
+    result = pushed.cli("monitor", "--since", "1h", "--format", "json")
+    assert result.returncode == 1, result.stderr[-3000:]
+    skew = json.loads(result.stdout)["skew"]
+    assert [f["feature"] for f in skew["features"] if f["verdict"] != "ok"] == [
+        drift_samples.SKEWED_FEATURE]

@@ -46,9 +46,13 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.workers == 1:
         uvicorn.run(build_app(settings), **options)
     else:
-        # Checked here first: a missing or broken model is one line and exit 2 before any
-        # worker starts.
-        load_registry(settings)
+        # Checked here first: a missing or broken model, or a request log that cannot
+        # start, is one line and exit 2 before any worker starts.
+        config, _ = load_registry(settings)
+        if config.serving.log_sample_rate > 0:  # e.g. a missing pseudonymization key
+            from pipeline.serving.request_encoding import RowEncoder
+
+            RowEncoder.from_config(config)
         os.environ[ARGS_ENV] = json.dumps(settings)
         uvicorn.run("pipeline.serving.server.command:app_from_environment", factory=True,
                     workers=args.workers, **options)
@@ -62,6 +66,7 @@ def app_from_environment():
 
 
 def build_app(settings: dict):
+    from pipeline.serving.request_log import open_request_log
     from pipeline.serving.server.app import create_app
 
     config, registry = load_registry(settings)
@@ -84,16 +89,6 @@ def load_registry(settings: dict):
     log.info("model %r version %s loaded (%s backend) from %s", config.name, served.version,
              settings["backend"], config.serving_dir)
     return config, registry
-
-
-def open_request_log(config):
-    """The request log of pipeline/serving/request_log.py once it exists (another change
-    adds it); until then requests are not logged."""
-    try:
-        from pipeline.serving.request_log import open_request_log as open_log
-    except ImportError:
-        return None
-    return open_log(config)
 
 
 def setup_logging() -> None:

@@ -1,6 +1,6 @@
-"""A cached execution's outputs on PostgreSQL (tests/dbserver.py starts the server): each
-artifact comes back under its own output key whatever order the database returns rows
-in (pipeline/runners/cached_outputs.py)."""
+"""A cached execution's outputs, on SQLite and on PostgreSQL (tests/dbserver.py starts
+the server): each artifact comes back under its own output key whatever order the
+database returns rows in (pipeline/runners/cached_outputs.py)."""
 
 from __future__ import annotations
 
@@ -53,10 +53,16 @@ def _cached_evaluator(store, context_id: int, root) -> None:
 
 
 @pytest.fixture()
-def cache_context(postgres_server, request, tmp_path):  # noqa: F811
-    # A database of its own (ML Metadata creates it), so the type ids are this test's.
-    database = f"cached_{request.node.name[5:45]}"
-    with metadata.Metadata(_connection(postgres_server, database)) as handle:
+def cache_context(request, tmp_path):
+    """(handle, cache context, folder) in a fresh store of the backend `request.param`."""
+    connection = metadata_store_pb2.ConnectionConfig()
+    if request.param == "postgresql":
+        # A database of its own (ML Metadata creates it), so the type ids are this test's.
+        server = request.getfixturevalue("postgres_server")
+        connection = _connection(server, f"cached_{request.node.originalname[5:40]}")
+    else:
+        connection.sqlite.filename_uri = str(tmp_path / "metadata.sqlite")
+    with metadata.Metadata(connection) as handle:
         context = context_lib.register_context_if_not_exists(
             handle, context_lib.CONTEXT_TYPE_EXECUTION_CACHE, "cache-key")
         _cached_evaluator(handle.store, context.id, tmp_path)
@@ -68,6 +74,7 @@ def _uris(outputs, root) -> dict:
             for key, artifacts in outputs.items()}
 
 
+@pytest.mark.parametrize("cache_context", ["sqlite", "postgresql"], indirect=True)
 def test_each_cached_output_is_found_under_its_own_key(cache_context, monkeypatch):
     handle, context, root = cache_context
     monkeypatch.setattr(cache_utils, "_get_outputs_of_execution",
@@ -77,6 +84,7 @@ def test_each_cached_output_is_found_under_its_own_key(cache_context, monkeypatc
         "blessing": [("ModelBlessing", "/b")], "evaluation": [("ModelEvaluation", "/e")]}
 
 
+@pytest.mark.parametrize("cache_context", ["postgresql"], indirect=True)
 def test_tfx_alone_swaps_them_on_postgresql(cache_context, monkeypatch):
     """Why the workaround exists: PostgreSQL returns the artifacts in their types' order
     and TFX 1.16 pairs them with the events by position. If this fails, TFX or ML Metadata

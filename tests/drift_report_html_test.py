@@ -118,3 +118,17 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert _png_size(shot) == (1200, 1600)
 
     assert not console_messages(dom.stderr) + console_messages(screenshot.stderr)
+
+
+def test_a_page_of_two_reports_keeps_every_id_unique_and_every_link_whole(report):
+    import dataclasses
+
+    skew = dataclasses.replace(report, comparison=drift.SKEW)
+    page = drift_report.render_html_page("Monitor", [skew, report], "<p>intro</p>\n")
+    parser = _Tags()
+    parser.feed(page)
+    ids = [attrs["id"] for _, attrs in parser.tags if "id" in attrs]
+    assert len(ids) == len(set(ids)) and {"skew-summary", "drift-summary"} <= set(ids)
+    links = [attrs["href"][1:] for tag, attrs in parser.tags if tag == "a"]
+    assert links and set(links) <= set(ids)
+    assert page.count("<h2>") == 2 and "<p>intro</p>" in page

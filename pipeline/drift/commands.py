@@ -58,7 +58,7 @@ def drift_command(args: argparse.Namespace) -> int:
     config = config_lib.load(args.config).with_overrides(data_root=args.data_root)
     from components import drift
 
-    schema = _schema(config)
+    schema = curated_schema(config)
     kinds = config.drift_features()
     try:
         baseline_name, baseline_pattern, baseline_format = _resolve(args.baseline, config)
@@ -82,7 +82,7 @@ def skew_command(args: argparse.Namespace) -> int:
     from components import drift
     from pipeline.drift import training_data
 
-    schema = _schema(config)
+    schema = curated_schema(config)
     kinds = config.drift_features()
     try:
         serving_pattern, serving_format = drift.data_files(str(args.serving))
@@ -126,7 +126,7 @@ def _csv_format(config: config_lib.Config):
     return CsvFormat.from_dict(asdict(config.csv))
 
 
-def _schema(config: config_lib.Config):
+def curated_schema(config: config_lib.Config):
     from google.protobuf import text_format
     from tensorflow_metadata.proto.v0 import schema_pb2
 

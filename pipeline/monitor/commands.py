@@ -75,7 +75,7 @@ def compare_window(config: config_lib.Config, model: Optional[Path], window: win
     from pipeline.drift import commands as drift_commands
     from pipeline.drift import training_data
 
-    schema = drift_commands._schema(config)
+    schema = drift_commands.curated_schema(config)
     kinds = config.drift_features()
     thresholds = drift.Thresholds.from_dict(config.drift.thresholds_dict())
     try:

@@ -24,7 +24,7 @@ FUZZ_SECONDS ?= 600
 # written to fuzz-out/ and belongs in tests/fuzz/crashes/ once fixed.
 fuzz: venv
 	mkdir -p fuzz-out/corpus
-	$(PYTHON) -m tests.fuzz.csv_reader_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	$(PYTHON) -m tests.fuzz.csv_reader_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 \
 		-artifact_prefix=fuzz-out/ fuzz-out/corpus tests/fuzz/corpus tests/fuzz/crashes
 
 venv:

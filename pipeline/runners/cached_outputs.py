@@ -9,7 +9,8 @@ BY). SQLite and MySQL happen to return artifacts by id; PostgreSQL plans the art
 query's join with the Type table as a hash join that yields them in the order of their
 types. A component with two outputs (the Trainer's model and model_run, the Evaluator's
 evaluation and blessing) creates them in the order of a protobuf map, which changes from
-process to process; when that order disagrees with their types', the cached execution
+process to process (the first run registers their types in such an order too); when a
+run's order disagrees with the types' order, a later cached execution of that node
 published each artifact under the other's key, so the next component found no `model`
 (or no `blessing`) of the type it wanted.
 

@@ -103,3 +103,10 @@ def test_wrong_types_name_feature_and_row():
 def test_columns_of_different_lengths():
     assert "feature 'trip_start_hour' has 1 values, 'fare' has 2" in refused(
         {"inputs": {"fare": [1, 2], "trip_start_hour": [1]}})
+
+
+def test_values_a_tf_example_cannot_hold_and_deep_json():
+    assert f"'trip_start_hour': {2**63} is not an integer" in refused(
+        {"instances": [{**ROW, "trip_start_hour": 2**63}]})
+    assert refused(None, raw=b"[" * 100000 + b"]" * 100000).startswith(
+        "request body is not JSON")

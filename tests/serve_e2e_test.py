@@ -40,8 +40,8 @@ class Pushed:
         self.serving = self.workspace / "serving" / "taxi"
         self.version = int(max(p.name for p in self.serving.iterdir() if p.name.isdigit()))
 
-    def server(self, log: str, *extra: str, workspace: Path | None = None) -> Server:
-        return Server(self.config, workspace or self.workspace, self.root / log, *extra)
+    def server(self, log: str, *extra: str) -> Server:
+        return Server(self.config, self.workspace, self.root / log, *extra)
 
 
 @pytest.fixture(scope="module")
@@ -231,31 +231,37 @@ def test_hot_swap_under_load(pushed, rows, tmp_path):
     serving = workspace / "serving" / "taxi"
     shutil.copytree(pushed.serving, serving)
     started = Server(pushed.config, workspace, tmp_path / "swap.log").ready()
-    client = Client(started, rows)
+    clients = [Client(started, rows[i::4]) for i in range(4)]  # concurrent: shared calls
+
+    def answered_more(count: int):
+        before = sum(c.answered for c in clients)
+        wait_for(lambda: sum(c.answered for c in clients) >= before + count, 30,
+                 f"{count} more answers")
     try:
-        client.start()
-        wait_for(lambda: client.answered >= 20, 30, "requests before the push")
+        for client in clients:
+            client.start()
+        answered_more(40)
         new = pushed.version + 1
         publish(serving, pushed.version, new)
         pushed_at = time.monotonic()
         wait_for(lambda: served_version(started) == new, 10, f"version {new} served")
         assert time.monotonic() - pushed_at < 10
-        after = client.answered
-        wait_for(lambda: client.answered >= after + 20, 30, "requests after the swap")
-        assert client.failures == [] and client.is_alive()
+        answered_more(40)
+        assert all(c.is_alive() for c in clients)
 
         broken = new + 1
         publish(serving, new, broken, broken=True)
         wait_for(lambda: f"version {broken} failed to load" in started.log_text(), 15,
                  "the broken version reported")
         assert served_version(started) == new
-        after = client.answered
-        wait_for(lambda: client.answered >= after + 20, 30, "requests after the broken push")
+        answered_more(40)
     finally:
-        client.halt.set()
-        client.join(timeout=60)
+        for client in clients:
+            client.halt.set()
+            client.join(timeout=60)
         started.stop()
-    assert client.failures == [], client.failures[:3]
+    failures = [f for c in clients for f in c.failures]
+    assert failures == [], failures[:3]
     assert f"still serving {new}" in started.log_text()
 
 

@@ -7,9 +7,8 @@ Routes (`<name>` is the config's pipeline name):
 
 Every refusal is TF Serving's `{"error": "..."}` with 400 (a bad request), 404 (an unknown
 model, version or route) or 413 (a body over `[serving] max_body_kb`); none carries a
-stack trace, and none stops the server. Predictions run on the event loop itself: one
-prediction at a time per worker process, which the TFLite interpreter needs anyway and
-which spares a thread hand-off per request.
+stack trace, and none stops the server. Concurrent predicts share model calls
+(batching.py).
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ def create_app(name: str, registry: Registry, max_body_bytes: int,
             yield
         finally:
             registry.stop()
+            app.state.service.batcher.close()
             if request_log is not None:
                 request_log.close()
 
@@ -64,6 +64,12 @@ def create_app(name: str, registry: Registry, max_body_bytes: int,
         else:
             message = f"{error.detail}: {request.method} {request.url.path}"
         return error_response(message, error.status_code)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, error: Exception):
+        # A bug, not the client's fault: logged here, one line for the client.
+        log.exception("%s %s failed", request.method, request.url.path)
+        return error_response(f"internal error: {type(error).__name__}", 500)
 
     routes.add_routes(app)
     return app

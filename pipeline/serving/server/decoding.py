@@ -46,8 +46,8 @@ class Decoded:
 def decode(body: bytes, inputs: Mapping[str, Input]) -> Decoded:
     try:
         request = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise RequestError(f"request body is not JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        raise RequestError(f"request body is not JSON: {str(error)[:200]}") from None
     if not isinstance(request, dict):
         raise RequestError('request body must be a JSON object with "instances" or "inputs"')
     extra = sorted(set(request) - {"instances", "inputs", "signature_name"})
@@ -125,10 +125,10 @@ def _typed(value: Any, spec: Input, where: str):
         pass
     elif spec.dtype == FLOAT and isinstance(value, (int, float)):
         return float(value)
-    elif spec.dtype == INT and isinstance(value, int):
+    elif spec.dtype == INT and isinstance(value, int) and _INT64[0] <= value <= _INT64[1]:
         return value
     elif spec.dtype == INT and isinstance(value, float) and math.isfinite(value) \
-            and value.is_integer():
+            and value.is_integer() and _INT64[0] <= value <= _INT64[1]:
         return int(value)
     shown = json.dumps(value)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
@@ -136,6 +136,7 @@ def _typed(value: Any, spec: Input, where: str):
 
 
 _ARTICLE = {FLOAT: "a number", INT: "an integer", STRING: "a string"}
+_INT64 = (-2**63, 2**63 - 1)
 
 
 def _close(name: str, inputs: Mapping[str, Input]) -> str:

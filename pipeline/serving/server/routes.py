@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from components.layout import SERVING_SIGNATURE
+from pipeline.serving.server.batching import Batcher
 from pipeline.serving.server.decoding import FLOAT, INT, STRING, RequestError, decode
 from pipeline.serving.server.registry import Registry, Served
 
@@ -24,6 +25,7 @@ class Service:
     registry: Registry
     max_body_bytes: int
     request_log: Optional[Any]
+    batcher: Batcher = field(default_factory=Batcher)
 
     def served(self, name: str, version: Optional[str]) -> Served:
         """The version a request names (or the served one), else a 404 as TF Serving's."""
@@ -84,13 +86,16 @@ async def predict(service: Service, request: Request, name: str,
     body = await read_body(request, service.max_body_bytes)
     decoded = decode(body, served.backend.inputs)
     try:
-        outputs = served.backend.predict(decoded.rows)
+        outputs = await service.batcher.predict(served, decoded.rows)
     except Exception as error:  # noqa: BLE001  (the model refused rows decoding let through)
         log.error("version %s: prediction failed: %s", served.version, error)
         raise RequestError(f"prediction failed: {type(error).__name__}: "
                            f"{str(error).strip().splitlines()[0][:300]}") from None
     if service.request_log is not None:
-        service.request_log.record(decoded.rows)
+        try:
+            service.request_log.record(decoded.rows)
+        except Exception as error:  # noqa: BLE001  (a logging fault must not fail a prediction)
+            log.error("request log: %s: %s", type(error).__name__, error)
     key = "outputs" if decoded.columnar else "predictions"
     return _json({key: outputs.tolist()})
 

@@ -110,3 +110,17 @@ def test_values_a_tf_example_cannot_hold_and_deep_json():
         {"instances": [{**ROW, "trip_start_hour": 2**63}]})
     assert refused(None, raw=b"[" * 100000 + b"]" * 100000).startswith(
         "request body is not JSON")
+
+
+def test_serialized_examples_as_tf_serving_sends_them():
+    def example_row(serialized: bytes) -> dict:
+        assert serialized == b"example"
+        return dict(ROW)
+
+    b64 = {"b64": "ZXhhbXBsZQ=="}  # base64 of b"example"
+    for payload in ({"instances": [b64]}, {"instances": [{"examples": b64}]},
+                    {"inputs": [b64]}, {"inputs": {"examples": [b64]}}):
+        assert decode(body(payload), INPUTS, example_row).rows == [ROW], payload
+    assert "not a base64 serialized tf.Example" in str(pytest.raises(
+        RequestError, decode, body({"instances": [{"b64": "%%"}]}), INPUTS, example_row).value)
+    assert "not accepted here" in refused({"instances": [b64]})

@@ -7,6 +7,7 @@ Predictions are checked against the SavedModel called here, in-process.
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import threading
@@ -70,10 +71,10 @@ def rows(metadata) -> list[dict]:
     return sample_rows(metadata, 300)
 
 
-def in_process(version_dir: Path, rows: list[dict], metadata: dict) -> np.ndarray:
-    """The SavedModel's serving signature on the same rows, as tf.Examples built here."""
+def serialized(rows: list[dict], metadata: dict) -> list[bytes]:
+    """The rows as tf.Examples, built here."""
     inputs = metadata["metadata"]["signature_def"]["signature_def"][SERVING_SIGNATURE]["inputs"]
-    serialized = []
+    examples = []
     for row in rows:
         example = tf.train.Example()
         for name, value in row.items():
@@ -84,9 +85,14 @@ def in_process(version_dir: Path, rows: list[dict], metadata: dict) -> np.ndarra
                 feature.int64_list.value.append(value)
             else:
                 feature.float_list.value.append(value)
-        serialized.append(example.SerializeToString())
+        examples.append(example.SerializeToString())
+    return examples
+
+
+def in_process(version_dir: Path, rows: list[dict], metadata: dict) -> np.ndarray:
+    """The SavedModel's serving signature, called here on the same rows."""
     signature = tf.saved_model.load(str(version_dir)).signatures[SERVING_SIGNATURE]
-    return signature(examples=tf.constant(serialized))["outputs"].numpy()
+    return signature(examples=tf.constant(serialized(rows, metadata)))["outputs"].numpy()
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +123,17 @@ def test_rows_and_columns_match_the_savedmodel(server, rows, expected):
     status, answer = server.predict({"inputs": columns})
     assert status == 200, answer
     np.testing.assert_allclose(np.array(answer["outputs"]), expected[:50], atol=1e-6)
+
+
+def test_serialized_examples_as_a_tf_serving_client_sends_them(server, rows, metadata,
+                                                               expected):
+    b64 = [{"b64": base64.b64encode(e).decode()} for e in serialized(rows[:20], metadata)]
+    status, answer = server.predict({"signature_name": SERVING_SIGNATURE, "instances": b64})
+    assert status == 200, answer
+    np.testing.assert_allclose(np.array(answer["predictions"]), expected[:20], atol=1e-6)
+    bad = {"instances": [{"b64": base64.b64encode(b"\xff not an example").decode()}]}
+    status, answer = server.predict(bad)
+    assert status == 400 and "instances[0]" in answer["error"], answer
 
 
 def test_version_route(server, pushed, rows, expected):

@@ -76,6 +76,25 @@ def to_example(row: dict, inputs: Mapping[str, Input]) -> bytes:
     return example.SerializeToString()
 
 
+def example_row(serialized: bytes) -> dict:
+    """A serialized tf.Example (TF Serving's request for the SavedModel) as raw values,
+    checked by the decoding like any row: an empty feature is a missing value."""
+    from google.protobuf.message import DecodeError
+
+    try:
+        example = tf.train.Example.FromString(serialized)
+    except DecodeError as error:
+        raise ValueError(str(error)) from None
+    row = {}
+    for name, feature in example.features.feature.items():
+        kind = feature.WhichOneof("kind")
+        values = list(getattr(feature, kind).value) if kind else []
+        if kind == "bytes_list":
+            values = [v.decode("utf-8") for v in values]  # UnicodeDecodeError: a ValueError
+        row[name] = values[0] if len(values) == 1 else (values or None)
+    return row
+
+
 def _interpreter(content: bytes):
     """LiteRT's interpreter when it is installed, TensorFlow's otherwise (the same kernels)."""
     try:

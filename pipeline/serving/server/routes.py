@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from components.layout import SERVING_SIGNATURE
+from pipeline.serving.server.backends import example_row
 from pipeline.serving.server.batching import Batcher
 from pipeline.serving.server.decoding import FLOAT, INT, STRING, RequestError, decode
 from pipeline.serving.server.registry import Registry, Served
@@ -84,7 +85,7 @@ async def predict(service: Service, request: Request, name: str,
                   version: Optional[str]) -> Response:
     served = service.served(name, version)
     body = await read_body(request, service.max_body_bytes)
-    decoded = decode(body, served.backend.inputs)
+    decoded = decode(body, served.backend.inputs, example_row)
     try:
         outputs = await service.batcher.predict(served, decoded.rows)
     except Exception as error:  # noqa: BLE001  (the model refused rows decoding let through)

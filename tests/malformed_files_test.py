@@ -22,7 +22,7 @@ GOOD = b"fare,hour,company\n12.5,3,Flash\n,4,\n7,5,Blue\n"
 MALFORMED = [
     ("data.csv", b"  \n\t\n", "data.csv: empty file"),
     ("data.csv", b"fare,hour\x00\x01\x02,company\n1,2,3\n",
-     "data.csv: binary data (a NUL byte at byte 9), not a CSV text file"),
+     "data.csv: line 1: binary data (a NUL byte at byte 9), not a CSV text file"),
     ("data.csv", gzip.compress(GOOD), "data.csv: gzip-compressed data in a file not named .gz"),
     ("data.csv.gz", GOOD, "data.csv.gz: not a readable gzip file"),
     ("data.csv", b"fare,hour,fare,company\n1,2,3,a\n",

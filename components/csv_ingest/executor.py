@@ -31,21 +31,6 @@ PERSONAL_KEY = "personal"
 CSV_FORMAT_KEY = "csv"
 
 
-def personal_data(settings: Dict[str, Any]) -> reader.PersonalData:
-    """The key is read from the environment variable the config names; it is never stored."""
-    pseudonymize = tuple(settings.get("pseudonymize", ()))
-    key = None
-    if pseudonymize:
-        variable = settings["key_env"]
-        value = os.environ.get(variable)
-        if not value:
-            raise reader.CsvError(f"personal columns {', '.join(pseudonymize)} need a "
-                                  f"pseudonymization key in the environment variable {variable}")
-        key = value.encode("utf-8")
-    return reader.PersonalData(drop=tuple(settings.get("drop", ())), pseudonymize=pseudonymize,
-                               key=key)
-
-
 class _CsvFileDoFn(beam.DoFn):
     """Reads whole span files with the column types and personal-data rules."""
 
@@ -56,7 +41,7 @@ class _CsvFileDoFn(beam.DoFn):
         self._format = csv_format
 
     def setup(self):
-        self._personal = personal_data(self._personal_settings)
+        self._personal = reader.personal_data(self._personal_settings)
 
     @staticmethod
     def _content(path: str) -> bytes:
@@ -129,7 +114,7 @@ def _inputs(exec_properties: Dict[str, Any], split_pattern: str
     schema = io_utils.SchemaReader().read(config[SCHEMA_FILE_KEY])
     types = reader.column_types(schema)
     personal = config.get(PERSONAL_KEY, {})
-    personal_data(personal)  # the key must be there
+    reader.personal_data(personal)  # the key must be there
     return files, types, personal, csv_format
 
 

@@ -14,7 +14,7 @@ import gzip
 import io
 import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Mapping, Sequence
+from typing import Any, BinaryIO, Iterator, Mapping, Sequence
 
 from components.errors import InputError
 
@@ -22,7 +22,6 @@ GZIP_SUFFIX = ".gz"
 _GZIP_MAGIC = b"\x1f\x8b"
 # Delimiters a user's export may have used instead of the configured one.
 _OTHER_DELIMITERS = {";": "';'", "\t": "a tab", ",": "','", "|": "'|'"}
-_SNIFF_BYTES = 8192
 _CLOSE_MATCHES = 3
 
 
@@ -52,21 +51,26 @@ def decompressed(path: str, data: bytes) -> bytes:
     """The file's text bytes: a `.gz` file is decompressed, other files must be text."""
     if path.endswith(GZIP_SUFFIX):
         try:
-            return gzip.decompress(data)
+            data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as error:
             raise CsvError(f"{path}: not a readable gzip file ({error})") from None
-    check_text(path, data[:_SNIFF_BYTES])
+        check_text(path, data, compressed=True)
+        return data
+    check_text(path, data)
     return data
 
 
-def check_text(path: str, head: bytes) -> None:
-    """Refuses a compressed or binary file by its first bytes."""
-    if head.startswith(_GZIP_MAGIC):
+def check_text(path: str, data: bytes, compressed: bool = False) -> None:
+    """Refuses binary content (a NUL byte anywhere: Python's csv module cannot read one)
+    and, in a file not named .gz, gzip-compressed data."""
+    if not compressed and data.startswith(_GZIP_MAGIC):
         raise CsvError(f"{path}: gzip-compressed data in a file not named .gz; "
                        f"decompress it or add .gz to its name")
-    nul = head.find(b"\x00")
+    nul = data.find(b"\x00")
     if nul >= 0:
-        raise CsvError(f"{path}: binary data (a NUL byte at byte {nul}), not a CSV text file")
+        line = data.count(b"\n", 0, nul) + 1
+        raise CsvError(f"{path}: line {line}: binary data (a NUL byte at byte {nul}), "
+                       f"not a CSV text file")
 
 
 def read_header(path: str, handle: BinaryIO, delimiter: str = ",") -> list[str]:
@@ -76,9 +80,10 @@ def read_header(path: str, handle: BinaryIO, delimiter: str = ",") -> list[str]:
             line = gzip.GzipFile(fileobj=handle).readline()
         except (OSError, EOFError, zlib.error) as error:
             raise CsvError(f"{path}: not a readable gzip file ({error})") from None
+        check_text(path, line, compressed=True)
     else:
         line = handle.readline()
-        check_text(path, line[:_SNIFF_BYTES])
+        check_text(path, line)
     return parse_header(path, line.decode("utf-8", errors="replace"), delimiter)
 
 
@@ -87,9 +92,27 @@ def parse_header(path: str, text: str, delimiter: str = ",") -> list[str]:
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise CsvError(f"{path}: empty file, expected a header line and data rows")
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    header = next((cells for _, cells in csv_records(path, text, delimiter)), [])
     check_header(path, header, delimiter)
     return header
+
+
+def csv_records(path: str, text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of each record of the text, as Python's csv module splits
+    them; its errors (a bare carriage return inside a field, a field over its size
+    limit) are refused naming the line."""
+    records = csv.reader(io.StringIO(text), delimiter=delimiter)
+    while True:
+        line = records.line_num + 1
+        try:
+            cells = next(records)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            what = ("a carriage return inside an unquoted field"
+                    if "new-line character" in str(error) else str(error))
+            raise CsvError(f"{path}: line {records.line_num}: {what}") from None
+        yield line, cells
 
 
 def check_header(path: str, header: Sequence[str], delimiter: str = ",") -> None:

@@ -12,12 +12,11 @@ that no raw value reaches an artifact.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
+import os
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Sequence
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,8 @@ import pyarrow.csv as pa_csv
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 
-from components.csv_ingest.header import CsvError, CsvFormat, decompressed, parse_header
+from components.csv_ingest.header import (CsvError, CsvFormat, csv_records, decompressed,
+                                          parse_header)
 
 ARROW_TYPES = {schema_pb2.INT: pa.int64(), schema_pb2.FLOAT: pa.float64(),
                schema_pb2.BYTES: pa.string()}
@@ -46,6 +46,23 @@ class PersonalData:
 
     def pseudonym(self, value: str) -> str:
         return hmac.new(self.key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def personal_data(settings: Mapping[str, Any]) -> PersonalData:
+    """The rules of `settings` (drop, pseudonymize, key_env): what ingestion applies and
+    `serve`'s request log too. The key is read from the environment variable the config
+    names; it is never stored."""
+    pseudonymize = tuple(settings.get("pseudonymize", ()))
+    key = None
+    if pseudonymize:
+        variable = settings["key_env"]
+        value = os.environ.get(variable)
+        if not value:
+            raise CsvError(f"personal columns {', '.join(pseudonymize)} need a "
+                           f"pseudonymization key in the environment variable {variable}")
+        key = value.encode("utf-8")
+    return PersonalData(drop=tuple(settings.get("drop", ())), pseudonymize=pseudonymize,
+                        key=key)
 
 
 def column_types(schema: schema_pb2.Schema) -> dict[str, int]:
@@ -99,7 +116,10 @@ def read_table(path: str, data: bytes, types: dict[str, int],
         quoted_strings_can_be_null=True)
     parse = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
-        table = pa_csv.read_csv(io.BytesIO(data), convert_options=convert, parse_options=parse)
+        # From Arrow's own buffer: a Python file object makes Arrow's reader threads call
+        # back into Python for every block, which hung under the fuzzer's tracing.
+        table = pa_csv.read_csv(pa.BufferReader(data), convert_options=convert,
+                                parse_options=parse)
     except pa.ArrowInvalid as error:
         raise CsvError(locate_error(path, text, header, types, str(error),
                                     csv_format)) from None
@@ -125,11 +145,9 @@ def check_no_line_breaks(path: str, table: pa.Table) -> None:
 def locate_error(path: str, text: str, header: list[str], types: dict[str, int],
                  arrow_message: str, csv_format: CsvFormat = CsvFormat()) -> str:
     """Finds the first row and column behind an Arrow parse error (slow; error path only)."""
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=csv_format.delimiter)
     missing = set(csv_format.missing)
-    next(rows, None)
-    for number, cells in enumerate(rows, start=2):  # line 1 is the header
-        if not cells:
+    for number, cells in csv_records(path, text.lstrip("\ufeff"), csv_format.delimiter):
+        if number == 1 or not cells:  # line 1 is the header
             continue
         if len(cells) != len(header):
             return (f"{path}: line {number}: {len(cells)} fields, but the header has "

@@ -65,13 +65,35 @@ section { margin-bottom: 2em; }
 
 
 def render_html(report: drift.Report) -> str:
-    esc = html.escape
     title = f"{report.comparison.capitalize()} report: {report.current} vs {report.baseline}"
+    return render_html_page(title, [report])
+
+
+def render_html_page(title: str, reports: list[drift.Report], intro: str = "") -> str:
+    """One self-contained page of several reports (`monitor`'s skew and drift), each with
+    its summary table and distributions; `intro` is trusted HTML put under the title."""
+    esc = html.escape
+    several = len(reports) > 1
+    parts = [_html_report(r, f"{r.comparison}-" if several else "", several) for r in reports]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<style>{_STYLE}</style></head>
+<body>
+<h1>{esc(title)}</h1>
+{intro}{chr(10).join(parts)}
+</body></html>
+"""
+
+
+def _html_report(report: drift.Report, ids: str, heading: bool) -> str:
+    """The summary table and distributions of one report; `ids` prefixes its element ids
+    so that several reports share a page."""
+    esc = html.escape
     rows = []
     for f in report.features:
         css = "" if f.verdict == drift.OK else " class=\"over\""
         rows.append(
-            f"<tr{css}><td><a href=\"#f-{esc(f.feature)}\">{esc(f.feature)}</a></td>"
+            f"<tr{css}><td><a href=\"#{ids}f-{esc(f.feature)}\">{esc(f.feature)}</a></td>"
             f"<td>{esc(f.kind)}</td><td>{esc(f.metric)}</td><td class=\"num\">{_value(f.value)}</td>"
             f"<td class=\"num\">{f.threshold:g}</td><td class=\"verdict\">{esc(f.verdict)}</td>"
             f"<td>{esc(f.threshold_source)}</td></tr>")
@@ -81,30 +103,25 @@ def render_html(report: drift.Report) -> str:
                  feature_stats(report.current_statistics, f.feature))
         picture = (numeric_svg(*sides, f.feature) if f.kind == drift.NUMERIC
                    else categorical_svg(*sides, f.feature))
-        sections.append(f"<section id=\"f-{esc(f.feature)}\"><h3>{esc(f.feature)} "
+        sections.append(f"<section id=\"{ids}f-{esc(f.feature)}\"><h3>{esc(f.feature)} "
                         f"<small>({esc(f.metric)} {_value(f.value)}, threshold "
                         f"{f.threshold:g}: {esc(f.verdict)})</small></h3>{picture}</section>")
     legend = (f"<p class=\"legend\">baseline<span style=\"background:{BASELINE_COLOR}\"></span>"
               f"{esc(report.baseline)}&nbsp;&nbsp; current"
               f"<span style=\"background:{CURRENT_COLOR}\"></span>{esc(report.current)}</p>")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
-<style>{_STYLE}</style></head>
-<body>
-<h1>{esc(title)}</h1>
-<p>{len(report.over)} of {len(report.features)} features over threshold. Sorted by how far
+    title = (f"<h2>{esc(report.comparison.capitalize())}: {esc(report.current)} vs "
+             f"{esc(report.baseline)}</h2>\n" if heading else "")
+    return f"""{title}<p>{len(report.over)} of {len(report.features)} features over threshold. Sorted by how far
 each is over its threshold.</p>
-<table id="summary">
+<table id="{ids}summary">
 <thead><tr><th>feature</th><th>kind</th><th>distance metric</th><th>value</th><th>threshold</th>
 <th>verdict</th><th>threshold from</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<h2>Distributions</h2>
+<h{3 if heading else 2}>Distributions</h{3 if heading else 2}>
 {legend}
-{chr(10).join(sections)}
-</body></html>
-"""
+{chr(10).join(sections)}"""
 
 
 def feature_stats(stats: statistics_pb2.DatasetFeatureStatisticsList,

@@ -20,6 +20,7 @@ from pipeline.source_tree import ROOT
 
 SERVING_SOURCE = ROOT / "data" / "taxi" / "span-3" / "data.csv"
 SERVING_SAMPLE = ROOT / "data" / "taxi_serving" / "requests.csv"
+SCHEMA = ROOT / "schema" / "taxi" / "schema.pbtxt"
 LABEL = "big_tipper"
 SECONDS_PER_MINUTE = 60
 SKEWED_FEATURE = "trip_seconds"
@@ -74,6 +75,20 @@ def serving_requests(source: Path, destination: Path, every: int = 2) -> Path:
         row[SKEWED_FEATURE] = seconds and str(round(int(seconds) / SECONDS_PER_MINUTE))
         requests.append(row)
     return write_rows(destination, header, requests)
+
+
+def request_rows(path: Path = SERVING_SAMPLE, schema: Path = SCHEMA) -> list[dict]:
+    """CSV rows as a client sends them in JSON predict requests (and `serve` hands them to
+    its request log): numbers as numbers by the schema's types, a missing value left out."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    parsed = text_format.Parse(schema.read_text(encoding="utf-8"), schema_pb2.Schema())
+    parse = {f.name: {schema_pb2.FLOAT: float, schema_pb2.INT: int}.get(f.type, str)
+             for f in parsed.feature}
+    _, rows = read_rows(path)
+    return [{name: parse.get(name, str)(value) for name, value in row.items() if value != ""}
+            for row in rows]
 
 
 if __name__ == "__main__":

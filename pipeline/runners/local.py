@@ -12,7 +12,7 @@ from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
 from models import autograph_rules
 from pipeline import factory
-from pipeline.runners import beam_options
+from pipeline.runners import beam_options, cached_outputs
 from pipeline.metadata import health as metadata_health
 from pipeline.metadata import store as metadata_store
 from pipeline.config import Config, ConfigError
@@ -127,6 +127,7 @@ def run(config: Config, until: Optional[str] = None) -> datetime.datetime:
                                         str(config.pipeline_root))
     # Every component runs in this process: the Trainer's tracing and the Evaluator's.
     autograph_rules.skip_tf_keras()
+    cached_outputs.install()  # a cached execution's outputs under their own keys
     pipeline = build(config)
     started = datetime.datetime.now()
     options = pipeline_lib.RunOptions(to_nodes=[until]) if until else None

@@ -1,0 +1,1 @@
+"""`python -m pipeline monitor`: skew and drift of the logged serving requests of a time window."""

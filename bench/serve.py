@@ -1,6 +1,6 @@
 """`serve` under HTTP load (wrk), beside the same backend called in-process.
 
-    .venv/bin/python bench/serve.py [--config C --workspace W] [--seconds 10] [--workers 1]
+    .venv/bin/python bench/serve.py [--config C --workspace W] [--seconds 10] [--workers 1,2]
 
 Without --config/--workspace a small taxi model is trained and pushed first (in a
 temporary folder, as the tests do). For each backend the server runs on 127.0.0.1 and wrk
@@ -85,18 +85,17 @@ def parse_wrk(text: str) -> dict:
     return {"rate": rate, "p50": millis("50%"), "p99": millis("99%"), "errors": errors}
 
 
-def logging_state() -> str:
-    try:
-        import pipeline.serving.request_log  # noqa: F401
-    except ImportError:
-        return "logging off (no request log yet)"
-    return "logging on ([serving] log_sample_rate of the config)"
+def logging_state(config: Path) -> str:
+    from pipeline import config as config_lib
+
+    rate = config_lib.load(config).serving.log_sample_rate
+    return f"request logging on (log_sample_rate {rate})" if rate > 0 else "request logging off"
 
 
 def bench_backend(backend: str, config: Path, workspace: Path, folder: Path,
                   seconds: int, workers: int) -> list[dict]:
-    server = Server(config, workspace, folder / f"{backend}.log", "--backend", backend,
-                    "--workers", str(workers))
+    server = Server(config, workspace, folder / f"{backend}-{workers}.log", "--backend",
+                    backend, "--workers", str(workers))
     try:
         server.ready()
         _, metadata = server.call("GET", "/v1/models/taxi/metadata")
@@ -104,36 +103,31 @@ def bench_backend(backend: str, config: Path, workspace: Path, folder: Path,
         script = folder / f"{backend}.lua"
         script.write_text(LUA.format(body=json.dumps(json.dumps({"instances": [row]}))))
         url = f"http://127.0.0.1:{server.port}/v1/models/taxi:predict"
-        results = [{"connections": c, **run_wrk(url, script, c, seconds)} for c in CONNECTIONS]
-        version = int(metadata["model_spec"]["version"])
+        results = [{"connections": c, "workers": workers, **run_wrk(url, script, c, seconds)}
+                   for c in CONNECTIONS]
+        version = metadata["model_spec"]["version"]
     finally:
         server.stop()
     from pipeline import config as config_lib
-
-    loaded = config_lib.load(config).with_overrides(workspace=workspace)
+    from pipeline.serving.server.backends import raw_inputs
     from pipeline.serving.server.decoding import decode
 
-    inputs = _inputs(loaded.serving_dir / str(version), loaded.features.label.name)
+    loaded = config_lib.load(config).with_overrides(workspace=workspace)
+    version_dir, label = loaded.serving_dir / version, loaded.features.label.name
+    inputs = raw_inputs(str(version_dir), label)
     decoded = decode(json.dumps({"instances": [row]}).encode(), inputs).rows[0]
-    rate = in_process_rate(backend, loaded.serving_dir / str(version),
-                           loaded.features.label.name, decoded)
+    rate = in_process_rate(backend, version_dir, label, decoded)
     return [{**r, "backend": backend, "in_process": rate} for r in results]
 
 
-def _inputs(version_dir: Path, label: str):
-    from pipeline.serving.server.backends import raw_inputs
-
-    return raw_inputs(str(version_dir), label)
-
-
-def table(rows: list[dict], seconds: int, workers: int) -> str:
-    lines = [f"{logging_state()}; {seconds} s per load level, {workers} worker(s), wrk -t1",
-             "", "| backend | connections | requests/s | p50 ms | p99 ms | errors | "
-             "in-process rows/s | HTTP / in-process |", "| --- | ---: | ---: | ---: | ---: | "
-             "---: | ---: | ---: |"]
+def table(rows: list[dict], seconds: int, config: Path) -> str:
+    lines = [f"{logging_state(config)}; {seconds} s per load level, wrk -t1", "",
+             "| backend | workers | connections | requests/s | p50 ms | p99 ms | errors | "
+             "in-process rows/s | HTTP / in-process |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        lines.append(f"| {r['backend']} | {r['connections']} | {r['rate']:.0f} | "
-                     f"{r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} | "
+        lines.append(f"| {r['backend']} | {r['workers']} | {r['connections']} | "
+                     f"{r['rate']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} | "
                      f"{r['in_process']:.0f} | {100 * r['rate'] / r['in_process']:.0f}% |")
     return "\n".join(lines)
 
@@ -143,7 +137,7 @@ def main(argv=None) -> int:
     parser.add_argument("--config", type=Path)
     parser.add_argument("--workspace", type=Path)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", default="1", help="comma-separated, e.g. 1,2")
     parser.add_argument("--backends", default="savedmodel,tflite")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -155,8 +149,9 @@ def main(argv=None) -> int:
                              else push_small_model(folder))
         rows = []
         for backend in args.backends.split(","):
-            rows += bench_backend(backend, config, workspace, folder, args.seconds, args.workers)
-    print(table(rows, args.seconds, args.workers))
+            for workers in (int(w) for w in args.workers.split(",")):
+                rows += bench_backend(backend, config, workspace, folder, args.seconds, workers)
+        print(table(rows, args.seconds, config))
     return 0
 
 

@@ -280,6 +280,8 @@ def test_hot_swap_under_load(pushed, rows, tmp_path):
     failures = [f for c in clients for f in c.failures]
     assert failures == [], failures[:3]
     assert f"still serving {new}" in started.log_text()
+    # [serving] log_sample_rate 0.1 of well over 100 rows: the log closed at shutdown has some
+    assert list((workspace / "request_logs" / "taxi").glob("requests-*.tfrecord.gz"))
 
 
 def served_version(server: Server) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -147,11 +148,12 @@ def main(argv=None) -> int:
         folder = Path(tmp)
         config, workspace = ((args.config, args.workspace) if args.config
                              else push_small_model(folder))
-        rows = []
+        rows, load_before = [], os.getloadavg()[0]
         for backend in args.backends.split(","):
             for workers in (int(w) for w in args.workers.split(",")):
                 rows += bench_backend(backend, config, workspace, folder, args.seconds, workers)
         print(table(rows, args.seconds, config))
+        print(f"\nload average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     return 0
 
 

@@ -46,18 +46,21 @@ def _json(payload: dict) -> Response:
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused past `limit` bytes before it is parsed: by its declared length,
     and by counting what arrives (a chunked body declares none)."""
-    refusal = RequestError(f"request body over the limit of {limit // 1024} KB "
-                           "([serving] max_body_kb)", 413)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise refusal
+        raise _over(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise refusal
+            raise _over(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _over(limit: int) -> RequestError:
+    return RequestError(f"request body over the limit of {limit // 1024} KB "
+                        "([serving] max_body_kb)", 413)
 
 
 def status(served: Served) -> dict:

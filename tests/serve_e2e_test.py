@@ -288,3 +288,12 @@ def served_version(server: Server) -> int:
     status, answer = server.call("GET", "/v1/models/taxi")
     assert status == 200, answer
     return int(answer["model_version_status"][0]["version"])
+
+
+def test_nothing_pushed_is_one_line_and_exit_2(tmp_path):
+    done = run_cli("serve", "--workspace", str(tmp_path / "empty"), "--port", "1")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: {tmp_path / 'empty' / 'serving' / 'taxi'}: no pushed version to serve "
+        "(run the pipeline first)")
+    assert not (tmp_path / "empty").exists()  # nothing created, no port bound

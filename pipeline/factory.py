@@ -111,7 +111,8 @@ def _validation(config: Config, locations: Locations, code: str) -> list:
     drift_check = DriftCheck(examples=example_gen.outputs["examples"],
                              schema=curated_schema.outputs["schema"],
                              data_root=locations.data_root, features=config.drift_features(),
-                             thresholds=config.drift.thresholds_dict())
+                             thresholds=config.drift.thresholds_dict(),
+                             csv=dataclasses.asdict(config.csv))
     gate = ValidationGate(schema=curated_schema.outputs["schema"],
                           anomalies=example_validator.outputs["anomalies"],
                           splits=GATED_SPLITS,

@@ -22,7 +22,7 @@ def config(tmp_path):
     ("9", "1", "no span 9 (spans present: 1, 2)"),
     ("2", "1", "span-2: span 2 holds no data files"),
     ("1", "{tmp}/notes.txt", "{tmp}/notes.txt: not a CSV (.csv) or TFRecord"),
-    ("1", "{tmp}/header_only.csv", "{tmp}/header_only.csv: no rows"),
+    ("1", "{tmp}/header_only.csv", "{tmp}/header_only.csv: header only, no data rows"),
 ])
 def test_drift_bad_input(tmp_path, config, baseline, current, expected):
     (tmp_path / "notes.txt").write_text("not data\n")

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -84,6 +83,8 @@ def split_ids(batch: pa.RecordBatch, bounds: Sequence[int]) -> np.ndarray:
     that changes from process to process, so the same rows landed in different splits on
     every fresh run. The values (after the personal-data rules) hash the same everywhere.
     """
+    import pandas as pd  # here: the statistics read files with this module without it
+
     hashes = pd.util.hash_pandas_object(batch.to_pandas(), index=False).to_numpy()
     return np.searchsorted(np.asarray(bounds), hashes % np.uint64(bounds[-1]), side="right")
 

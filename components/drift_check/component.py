@@ -10,7 +10,7 @@ With `drift: block` the ValidationGate takes the report as an input and stops on
 """
 
 import json
-from typing import Mapping
+from typing import Mapping, Optional
 
 from tfx import types
 from tfx.dsl.components.base import base_beam_component, executor_spec
@@ -35,6 +35,7 @@ class DriftCheckSpec(types.ComponentSpec):
         executor.DATA_ROOT_KEY: ExecutionParameter(type=str),
         executor.FEATURES_KEY: ExecutionParameter(type=str),  # JSON {feature: numeric|categorical}
         executor.THRESHOLDS_KEY: ExecutionParameter(type=str),  # JSON Thresholds.to_dict()
+        executor.CSV_KEY: ExecutionParameter(type=str, optional=True),  # JSON [csv] table
     }
     INPUTS = {
         executor.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
@@ -50,9 +51,11 @@ class DriftCheck(base_beam_component.BaseBeamComponent):
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
     def __init__(self, examples: types.BaseChannel, schema: types.BaseChannel, data_root: str,
-                 features: Mapping[str, str], thresholds: Mapping):
+                 features: Mapping[str, str], thresholds: Mapping,
+                 csv: Optional[Mapping] = None):
         super().__init__(spec=DriftCheckSpec(
             examples=examples, schema=schema, data_root=data_root,
             features=json.dumps(dict(sorted(features.items()))),
             thresholds=json.dumps(thresholds, sort_keys=True),
+            csv=json.dumps(dict(csv or {}), sort_keys=True),
             drift=channel_utils.as_channel([DriftReport()])))

@@ -20,10 +20,12 @@ from components import anomalies as anomalies_lib
 from components import layout
 from components.artifact_properties import int_property
 from components import drift
+from components.csv_ingest.header import CsvFormat
 
 DATA_ROOT_KEY = "data_root"
 FEATURES_KEY = "features"
 THRESHOLDS_KEY = "thresholds"
+CSV_KEY = "csv"  # JSON of the config's [csv] table (components/csv_ingest/header.CsvFormat)
 EXAMPLES_KEY = "examples"
 SCHEMA_KEY = "schema"
 DRIFT_KEY = "drift"
@@ -41,7 +43,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             data_root=exec_properties[DATA_ROOT_KEY], span=_span_of(examples), schema=schema,
             kinds=json.loads(exec_properties[FEATURES_KEY]),
             thresholds=drift.Thresholds.from_dict(json.loads(exec_properties[THRESHOLDS_KEY])),
-            output_dir=output.uri, pipeline_options=PipelineOptions(self._beam_pipeline_args))
+            output_dir=output.uri, pipeline_options=PipelineOptions(self._beam_pipeline_args),
+            csv_format=CsvFormat.from_dict(json.loads(exec_properties.get(CSV_KEY) or "{}")))
         io_utils.write_string_file(os.path.join(output.uri, layout.DRIFT_REPORT_FILE),
                                    json.dumps(report, indent=2))
         output.set_int_custom_property("computed", int(report["computed"]))
@@ -50,9 +53,11 @@ class Executor(base_beam_executor.BaseBeamExecutor):
 
 
 def check_span(data_root: str, span: int, schema, kinds: dict, thresholds: drift.Thresholds,
-               output_dir: str, pipeline_options=None) -> dict:
-    """The report of span `span` against span `span - 1`; `computed` false when there is
-    no previous span (the first run), with the reason."""
+               output_dir: str, pipeline_options=None,
+               csv_format: CsvFormat = CsvFormat()) -> dict:
+    """The report of span `span` against span `span - 1` (CSV files read with the config's
+    [csv] format, as CsvExampleGen reads them); `computed` false when there is no
+    previous span (the first run), with the reason."""
     previous = drift.span_folder(data_root, span - 1)
     if previous is None:
         return {"format": drift.FORMAT, "comparison": drift.DRIFT, "computed": False,
@@ -67,7 +72,7 @@ def check_span(data_root: str, span: int, schema, kinds: dict, thresholds: drift
         fileio.makedirs(os.path.dirname(path))
         statistics.append(drift.compute_statistics(pattern, data_format, schema, kinds,
                                                    pipeline_options=pipeline_options,
-                                                   output_path=path))
+                                                   output_path=path, csv_format=csv_format))
     report = drift.compare(drift.DRIFT, *statistics, schema, kinds, thresholds,
                            baseline_name=f"span {span - 1}", current_name=f"span {span}")
     return {**report.to_dict(), "computed": True}

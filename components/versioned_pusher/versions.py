@@ -9,9 +9,15 @@ import json
 import os
 from typing import List, Optional
 
-from tfx.dsl.io import fileio
-
 from components.layout import PUSH_RECORD
+
+
+def _fileio():
+    """TFX's file I/O (any filesystem), imported when a bucket is read: it loads
+    TensorFlow, seconds a command reading a local serving folder need not spend."""
+    from tfx.dsl.io import fileio
+
+    return fileio
 
 
 def is_remote(path: str) -> bool:
@@ -22,7 +28,7 @@ def versions(serving_dir: str) -> List[int]:
     """Complete versions, oldest first."""
     if is_remote(serving_dir):
         return [v for v in numbered(serving_dir)
-                if fileio.exists(os.path.join(serving_dir, str(v), PUSH_RECORD))]
+                if _fileio().exists(os.path.join(serving_dir, str(v), PUSH_RECORD))]
     if not os.path.isdir(serving_dir):
         return []
     return sorted(int(name) for name in os.listdir(serving_dir) if name.isdigit())
@@ -35,6 +41,7 @@ def latest_version(serving_dir: str) -> Optional[int]:
 
 def read_record(serving_dir: str, version: int) -> dict:
     path = os.path.join(serving_dir, str(version), PUSH_RECORD)
+    fileio = _fileio()
     if not fileio.exists(path):
         return {}
     with fileio.open(path, "r") as handle:
@@ -43,6 +50,7 @@ def read_record(serving_dir: str, version: int) -> dict:
 
 def numbered(serving_dir: str) -> List[int]:
     """Every numbered folder, complete or not (object stores list folders as 'name/')."""
+    fileio = _fileio()
     if not fileio.isdir(serving_dir):
         return []
     names = (name.rstrip("/") for name in fileio.listdir(serving_dir))

@@ -63,10 +63,13 @@ def drift_command(args: argparse.Namespace) -> int:
     try:
         baseline_name, baseline_pattern, baseline_format = _resolve(args.baseline, config)
         current_name, current_pattern, current_format = _resolve(args.current, config)
+        csv_format = _csv_format(config)
         report = drift.compare(
             drift.DRIFT,
-            drift.compute_statistics(baseline_pattern, baseline_format, schema, kinds),
-            drift.compute_statistics(current_pattern, current_format, schema, kinds),
+            drift.compute_statistics(baseline_pattern, baseline_format, schema, kinds,
+                                     csv_format=csv_format),
+            drift.compute_statistics(current_pattern, current_format, schema, kinds,
+                                     csv_format=csv_format),
             schema, kinds, drift.Thresholds.from_dict(config.drift.thresholds_dict()),
             baseline_name=baseline_name, current_name=current_name)
     except drift.InputDataError as error:
@@ -88,7 +91,8 @@ def skew_command(args: argparse.Namespace) -> int:
         report = drift.compare(
             drift.SKEW,
             drift.compute_statistics(training.pattern, drift.TFRECORD, schema, kinds),
-            drift.compute_statistics(serving_pattern, serving_format, schema, kinds),
+            drift.compute_statistics(serving_pattern, serving_format, schema, kinds,
+                                     csv_format=_csv_format(config)),
             schema, kinds, drift.Thresholds.from_dict(config.drift.thresholds_dict()),
             baseline_name=training.description, current_name=f"serving {args.serving}")
     except drift.InputDataError as error:
@@ -113,13 +117,23 @@ def _emit(report, args: argparse.Namespace) -> int:
     return EXIT_FINDING if report.over else EXIT_OK
 
 
+def _csv_format(config: config_lib.Config):
+    """The config's [csv] table, as ingestion reads span files with it."""
+    from dataclasses import asdict
+
+    from components.csv_ingest.header import CsvFormat
+
+    return CsvFormat.from_dict(asdict(config.csv))
+
+
 def _schema(config: config_lib.Config):
-    import tensorflow_data_validation as tfdv
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
 
     if not config.schema.is_file():
         raise config_lib.ConfigError(f"{config.source}: [pipeline.schema] schema file "
                                      f"{config.schema} does not exist")
-    return tfdv.load_schema_text(str(config.schema))
+    return text_format.Parse(config.schema.read_text(encoding="utf-8"), schema_pb2.Schema())
 
 
 def _resolve(value: str, config: config_lib.Config) -> tuple[str, str, str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from pipeline.metadata.walker import Execution, Walker
+from pipeline.metadata.walker import Execution, Walker, under
 
 RUNNING = metadata_store_pb2.Execution.RUNNING
 LIVE = metadata_store_pb2.Artifact.LIVE
@@ -33,10 +33,6 @@ class Problem:
         return f"{self.what}: {self.detail}"
 
 
-def _under(uri: str, root: str) -> bool:
-    return uri == root or uri.startswith(root.rstrip("/") + "/")
-
-
 def _interrupted(walk: Walker, pipeline_root: str) -> list[Execution]:
     """The pipeline's RUNNING executions that write under `pipeline_root` (or write
     nothing): those of this workspace, which its lock covers."""
@@ -45,7 +41,7 @@ def _interrupted(walk: Walker, pipeline_root: str) -> list[Execution]:
         if execution.last_known_state != RUNNING:
             continue
         uris = [a.uri for outputs in walk.outputs(execution).values() for a in outputs]
-        if not uris or any(_under(uri, pipeline_root) for uri in uris):
+        if not uris or any(under(uri, pipeline_root) for uri in uris):
             found.append(execution)
     return found
 
@@ -68,7 +64,7 @@ def check(store: metadata_store.MetadataStore, pipeline_name: str,
     problems = []
     for artifact in walk.pipeline_artifacts():
         if artifact.state == LIVE and artifact.uri and "://" not in artifact.uri \
-                and _under(artifact.uri, pipeline_root) and not os.path.exists(artifact.uri):
+                and under(artifact.uri, pipeline_root) and not os.path.exists(artifact.uri):
             problems.append(Problem("missing files", f"artifact {artifact.id} ({artifact.type}) "
                                                      f"is LIVE but {artifact.uri} does not exist"))
     for execution in _interrupted(walk, pipeline_root):

@@ -71,10 +71,26 @@ class Walker:
                 if c.type == PIPELINE_RUN]
         return sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))
 
-    def latest_run(self) -> Optional[metadata_store_pb2.Context]:
-        """The pipeline's most recently created run context."""
-        runs = self.runs()
-        return runs[-1] if runs else None
+    def latest_run(self, pipeline_root: Optional[str] = None
+                   ) -> Optional[metadata_store_pb2.Context]:
+        """The pipeline's most recently created run context; with `pipeline_root`, the
+        latest run of that workspace: workspaces sharing one store may run pipelines of
+        the same name, and only the artifact URIs tell their runs apart."""
+        for run in reversed(self.runs()):
+            if pipeline_root is None or self._writes_under(run, pipeline_root):
+                return run
+        return None
+
+    def _writes_under(self, run: metadata_store_pb2.Context, pipeline_root: str) -> bool:
+        """Whether the run's executions read or wrote artifacts under `pipeline_root`, or
+        none at all (a run that failed before registering any: the health check's rule)."""
+        ids = [e.id for e in self.store.get_executions_by_context(run.id)]
+        events = self.store.get_events_by_execution_ids(ids) if ids else []
+        artifact_ids = sorted({e.artifact_id for e in events})
+        if not artifact_ids:
+            return True
+        return any(under(a.uri, pipeline_root)
+                   for a in self.store.get_artifacts_by_id(artifact_ids))
 
     def pipeline_executions(self) -> list[Execution]:
         """Every execution of the pipeline, of any run, oldest first."""
@@ -272,6 +288,11 @@ class Walker:
         """The Examples the pushed model was trained on: push <- model <- Trainer's input."""
         model = self.the_input(self.producer(pushed), "model")
         return self.the_input(self.producer(model), "examples")
+
+
+def under(uri: str, root: str) -> bool:
+    """Whether `uri` is `root` or inside it (not merely sharing its prefix)."""
+    return uri == root or uri.startswith(root.rstrip("/") + "/")
 
 
 def _quote(text: str) -> str:

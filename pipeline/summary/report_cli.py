@@ -53,7 +53,8 @@ def report_command(args: argparse.Namespace) -> int:
     from pipeline.summary import summary as run_summary
 
     store = metadata_store.open_store(config, create=False)
-    summary = run_summary.summarize(store, config.name, run_id=args.run)
+    summary = run_summary.summarize(store, config.name, run_id=args.run,
+                                    pipeline_root=str(config.pipeline_root))
     if summary is None:
         raise NoSuchRun(f"{config.metadata_path}: no run "
                         + (f"'{args.run}' " if args.run else "")

@@ -52,12 +52,14 @@ class RunSummary:
 
 def summarize(store: metadata_store.MetadataStore, pipeline_name: str,
               since: Optional[float] = None,
-              run_id: Optional[str] = None) -> Optional[RunSummary]:
-    """The run `run_id`, or else the latest run of the pipeline; None if there is none (or
-    none since `since`, in seconds since the epoch, e.g. when a run failed before its
-    first component)."""
+              run_id: Optional[str] = None,
+              pipeline_root: Optional[str] = None) -> Optional[RunSummary]:
+    """The run `run_id`, or else the latest run of the pipeline (of the workspace whose
+    pipeline root is `pipeline_root`, when given); None if there is none (or none since
+    `since`, in seconds since the epoch, e.g. when a run failed before its first
+    component)."""
     walk = Walker(store, pipeline_name)
-    run = walk.run(run_id) if run_id else walk.latest_run()
+    run = walk.run(run_id) if run_id else walk.latest_run(pipeline_root)
     if run is None or (since is not None and run.create_time_since_epoch < since * 1000 - 1000):
         return None
     summary = RunSummary(run_id=run.name, report=string_property(run, REPORT_PROPERTY))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (a browser, graphviz, database servers)
+# Installs the Debian packages the tests need (a browser, graphviz, database servers, and
+# wrk for bench/serve.py)
 # when they are missing. Run by `make test`; needs root (or sudo) and Debian's apt.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ REQUIRED=(
                                # /usr/lib/postgresql/<v>/bin, off PATH)
   mariadbd:mariadb-server      # ML Metadata on MySQL (MariaDB), the other server backend
   chromium:chromium            # the HTML drift report, rendered headless in tests
+  wrk:wrk                      # bench/serve.py: HTTP load on `serve`
 )
 
 missing=()

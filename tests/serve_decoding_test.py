@@ -103,3 +103,24 @@ def test_wrong_types_name_feature_and_row():
 def test_columns_of_different_lengths():
     assert "feature 'trip_start_hour' has 1 values, 'fare' has 2" in refused(
         {"inputs": {"fare": [1, 2], "trip_start_hour": [1]}})
+
+
+def test_values_a_tf_example_cannot_hold_and_deep_json():
+    assert f"'trip_start_hour': {2**63} is not an integer" in refused(
+        {"instances": [{**ROW, "trip_start_hour": 2**63}]})
+    assert refused(None, raw=b"[" * 100000 + b"]" * 100000).startswith(
+        "request body is not JSON")
+
+
+def test_serialized_examples_as_tf_serving_sends_them():
+    def example_row(serialized: bytes) -> dict:
+        assert serialized == b"example"
+        return dict(ROW)
+
+    b64 = {"b64": "ZXhhbXBsZQ=="}  # base64 of b"example"
+    for payload in ({"instances": [b64]}, {"instances": [{"examples": b64}]},
+                    {"inputs": [b64]}, {"inputs": {"examples": [b64]}}):
+        assert decode(body(payload), INPUTS, example_row).rows == [ROW], payload
+    assert "not a base64 serialized tf.Example" in str(pytest.raises(
+        RequestError, decode, body({"instances": [{"b64": "%%"}]}), INPUTS, example_row).value)
+    assert "not accepted here" in refused({"instances": [b64]})

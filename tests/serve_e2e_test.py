@@ -7,6 +7,7 @@ Predictions are checked against the SavedModel called here, in-process.
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import threading
@@ -40,8 +41,8 @@ class Pushed:
         self.serving = self.workspace / "serving" / "taxi"
         self.version = int(max(p.name for p in self.serving.iterdir() if p.name.isdigit()))
 
-    def server(self, log: str, *extra: str, workspace: Path | None = None) -> Server:
-        return Server(self.config, workspace or self.workspace, self.root / log, *extra)
+    def server(self, log: str, *extra: str) -> Server:
+        return Server(self.config, self.workspace, self.root / log, *extra)
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +71,10 @@ def rows(metadata) -> list[dict]:
     return sample_rows(metadata, 300)
 
 
-def in_process(version_dir: Path, rows: list[dict], metadata: dict) -> np.ndarray:
-    """The SavedModel's serving signature on the same rows, as tf.Examples built here."""
+def serialized(rows: list[dict], metadata: dict) -> list[bytes]:
+    """The rows as tf.Examples, built here."""
     inputs = metadata["metadata"]["signature_def"]["signature_def"][SERVING_SIGNATURE]["inputs"]
-    serialized = []
+    examples = []
     for row in rows:
         example = tf.train.Example()
         for name, value in row.items():
@@ -84,9 +85,14 @@ def in_process(version_dir: Path, rows: list[dict], metadata: dict) -> np.ndarra
                 feature.int64_list.value.append(value)
             else:
                 feature.float_list.value.append(value)
-        serialized.append(example.SerializeToString())
+        examples.append(example.SerializeToString())
+    return examples
+
+
+def in_process(version_dir: Path, rows: list[dict], metadata: dict) -> np.ndarray:
+    """The SavedModel's serving signature, called here on the same rows."""
     signature = tf.saved_model.load(str(version_dir)).signatures[SERVING_SIGNATURE]
-    return signature(examples=tf.constant(serialized))["outputs"].numpy()
+    return signature(examples=tf.constant(serialized(rows, metadata)))["outputs"].numpy()
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +123,17 @@ def test_rows_and_columns_match_the_savedmodel(server, rows, expected):
     status, answer = server.predict({"inputs": columns})
     assert status == 200, answer
     np.testing.assert_allclose(np.array(answer["outputs"]), expected[:50], atol=1e-6)
+
+
+def test_serialized_examples_as_a_tf_serving_client_sends_them(server, rows, metadata,
+                                                               expected):
+    b64 = [{"b64": base64.b64encode(e).decode()} for e in serialized(rows[:20], metadata)]
+    status, answer = server.predict({"signature_name": SERVING_SIGNATURE, "instances": b64})
+    assert status == 200, answer
+    np.testing.assert_allclose(np.array(answer["predictions"]), expected[:20], atol=1e-6)
+    bad = {"instances": [{"b64": base64.b64encode(b"\xff not an example").decode()}]}
+    status, answer = server.predict(bad)
+    assert status == 400 and "instances[0]" in answer["error"], answer
 
 
 def test_version_route(server, pushed, rows, expected):
@@ -231,35 +248,52 @@ def test_hot_swap_under_load(pushed, rows, tmp_path):
     serving = workspace / "serving" / "taxi"
     shutil.copytree(pushed.serving, serving)
     started = Server(pushed.config, workspace, tmp_path / "swap.log").ready()
-    client = Client(started, rows)
+    clients = [Client(started, rows[i::4]) for i in range(4)]  # concurrent: shared calls
+
+    def answered_more(count: int):
+        before = sum(c.answered for c in clients)
+        wait_for(lambda: sum(c.answered for c in clients) >= before + count, 30,
+                 f"{count} more answers")
     try:
-        client.start()
-        wait_for(lambda: client.answered >= 20, 30, "requests before the push")
+        for client in clients:
+            client.start()
+        answered_more(40)
         new = pushed.version + 1
         publish(serving, pushed.version, new)
         pushed_at = time.monotonic()
         wait_for(lambda: served_version(started) == new, 10, f"version {new} served")
         assert time.monotonic() - pushed_at < 10
-        after = client.answered
-        wait_for(lambda: client.answered >= after + 20, 30, "requests after the swap")
-        assert client.failures == [] and client.is_alive()
+        answered_more(40)
+        assert all(c.is_alive() for c in clients)
 
         broken = new + 1
         publish(serving, new, broken, broken=True)
         wait_for(lambda: f"version {broken} failed to load" in started.log_text(), 15,
                  "the broken version reported")
         assert served_version(started) == new
-        after = client.answered
-        wait_for(lambda: client.answered >= after + 20, 30, "requests after the broken push")
+        answered_more(40)
     finally:
-        client.halt.set()
-        client.join(timeout=60)
+        for client in clients:
+            client.halt.set()
+            client.join(timeout=60)
         started.stop()
-    assert client.failures == [], client.failures[:3]
+    failures = [f for c in clients for f in c.failures]
+    assert failures == [], failures[:3]
     assert f"still serving {new}" in started.log_text()
+    # [serving] log_sample_rate 0.1 of well over 100 rows: the log closed at shutdown has some
+    assert list((workspace / "request_logs" / "taxi").glob("requests-*.tfrecord.gz"))
 
 
 def served_version(server: Server) -> int:
     status, answer = server.call("GET", "/v1/models/taxi")
     assert status == 200, answer
     return int(answer["model_version_status"][0]["version"])
+
+
+def test_nothing_pushed_is_one_line_and_exit_2(tmp_path):
+    done = run_cli("serve", "--workspace", str(tmp_path / "empty"), "--port", "1")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: {tmp_path / 'empty' / 'serving' / 'taxi'}: no pushed version to serve "
+        "(run the pipeline first)")
+    assert not (tmp_path / "empty").exists()  # nothing created, no port bound

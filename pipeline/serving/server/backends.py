@@ -76,6 +76,25 @@ def to_example(row: dict, inputs: Mapping[str, Input]) -> bytes:
     return example.SerializeToString()
 
 
+def example_row(serialized: bytes) -> dict:
+    """A serialized tf.Example (TF Serving's request for the SavedModel) as raw values,
+    checked by the decoding like any row: an empty feature is a missing value."""
+    from google.protobuf.message import DecodeError
+
+    try:
+        example = tf.train.Example.FromString(serialized)
+    except DecodeError as error:
+        raise ValueError(str(error)) from None
+    row = {}
+    for name, feature in example.features.feature.items():
+        kind = feature.WhichOneof("kind")
+        values = list(getattr(feature, kind).value) if kind else []
+        if kind == "bytes_list":
+            values = [v.decode("utf-8") for v in values]  # UnicodeDecodeError: a ValueError
+        row[name] = values[0] if len(values) == 1 else (values or None)
+    return row
+
+
 def _interpreter(content: bytes):
     """LiteRT's interpreter when it is installed, TensorFlow's otherwise (the same kernels)."""
     try:
@@ -86,29 +105,41 @@ def _interpreter(content: bytes):
 
 
 class TFLiteBackend:
+    """One interpreter per batch size, a power of two (rows padded with missing values):
+    resizing an interpreter's inputs re-plans its kernels (XNNPACK's), which at varying
+    batch sizes cost a call hundreds of ms. Not thread-safe: one thread calls it
+    (batching.py), and the registry's warm-up before the version is served."""
+
     name = "tflite"
+    MAX_ROWS = 1024  # the largest interpreter; bigger batches run in slices of this
 
     def __init__(self, version_dir: str, label: str):
         self.inputs = raw_inputs(version_dir, label)
         e2e = _sidecar(version_dir)["end_to_end"]
         path = os.path.join(version_dir, TFLITE_SUBDIR, e2e["file"])
         with tf.io.gfile.GFile(path, "rb") as handle:
-            interpreter = _interpreter(handle.read())
-        self._runner = interpreter.get_signature_runner(e2e["signature"])
-        self._output = e2e["output"]
+            self._content = handle.read()
+        self._signature, self._output = e2e["signature"], e2e["output"]
         self._columns = [(spec["name"], spec["dtype"]) for spec in e2e["inputs"]]
+        # All made at load: a broken file fails the load, not a request.
+        self._runners = {1 << k: _interpreter(self._content).get_signature_runner(
+            self._signature) for k in range(self.MAX_ROWS.bit_length())}
 
     def predict(self, rows: list[dict]) -> np.ndarray:
-        """Not thread-safe (one interpreter): the server calls it from its event loop only."""
+        if len(rows) > self.MAX_ROWS:
+            return np.concatenate([self.predict(rows[i:i + self.MAX_ROWS])
+                                   for i in range(0, len(rows), self.MAX_ROWS)])
+        size = 1 << (len(rows) - 1).bit_length()
         data = {}
         for name, dtype in self._columns:
             missing = _MISSING[dtype]
             if dtype == "string":
                 values = [row[name].encode("utf-8") if name in row else missing for row in rows]
-                data[name] = np.array(values, dtype=object)
+                data[name] = np.array(values + [missing] * (size - len(rows)), dtype=object)
             else:
-                data[name] = np.array([row.get(name, missing) for row in rows], dtype=dtype)
-        return self._runner(**data)[self._output]
+                values = [row.get(name, missing) for row in rows]
+                data[name] = np.array(values + [missing] * (size - len(rows)), dtype=dtype)
+        return self._runners[size](**data)[self._output][:len(rows)]
 
 
 def load(backend: str, version_dir: str, label: str):

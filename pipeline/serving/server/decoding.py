@@ -9,11 +9,13 @@ whose message names the row and the feature. Plain Python: no TensorFlow here.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 from components.layout import SERVING_SIGNATURE
 
@@ -43,11 +45,18 @@ class Decoded:
     columnar: bool  # answered as TF Serving answers "inputs": {"outputs": ...}
 
 
-def decode(body: bytes, inputs: Mapping[str, Input]) -> Decoded:
+# TF Serving's request for the SavedModel's own signature (input "examples"): each value is
+# {"b64": <a serialized tf.Example>}. `example_row` turns one into a dict of raw values.
+EXAMPLES = "examples"
+ExampleRow = Callable[[bytes], dict]
+
+
+def decode(body: bytes, inputs: Mapping[str, Input],
+           example_row: Optional[ExampleRow] = None) -> Decoded:
     try:
         request = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise RequestError(f"request body is not JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        raise RequestError(f"request body is not JSON: {str(error)[:200]}") from None
     if not isinstance(request, dict):
         raise RequestError('request body must be a JSON object with "instances" or "inputs"')
     extra = sorted(set(request) - {"instances", "inputs", "signature_name"})
@@ -62,22 +71,44 @@ def decode(body: bytes, inputs: Mapping[str, Input]) -> Decoded:
         raise RequestError('request body needs exactly one of "instances" (rows) or "inputs" '
                            "(columns)")
     if "instances" in request:
-        return Decoded(_rows(request["instances"], inputs), columnar=False)
-    return Decoded(_columns(request["inputs"], inputs), columnar=True)
+        return Decoded(_rows(request["instances"], inputs, example_row), columnar=False)
+    columns = request["inputs"]
+    if isinstance(columns, list) or (isinstance(columns, dict) and list(columns) == [EXAMPLES]
+                                     and EXAMPLES not in inputs):
+        # the signature's one input, "examples", as a list or by name
+        examples = columns if isinstance(columns, list) else columns[EXAMPLES]
+        return Decoded(_rows(examples, inputs, example_row, "inputs"), columnar=True)
+    return Decoded(_columns(columns, inputs), columnar=True)
 
 
-def _rows(instances: Any, inputs: Mapping[str, Input]) -> list[dict]:
+def _rows(instances: Any, inputs: Mapping[str, Input], example_row: Optional[ExampleRow],
+          field: str = "instances") -> list[dict]:
     if not isinstance(instances, list):
-        raise RequestError('"instances" must be a list of rows')
+        raise RequestError(f'"{field}" must be a list of rows')
     if not instances:
-        raise RequestError('empty batch: "instances" holds no rows')
+        raise RequestError(f'empty batch: "{field}" holds no rows')
     rows = []
     for number, instance in enumerate(instances):
-        where = f"instances[{number}]"
+        where = f"{field}[{number}]"
+        if isinstance(instance, dict) and list(instance) == [EXAMPLES] \
+                and EXAMPLES not in inputs:
+            instance = instance[EXAMPLES]  # the signature's input by name
+        if isinstance(instance, dict) and list(instance) == ["b64"] and "b64" not in inputs:
+            instance = _example(instance["b64"], example_row, where)
         if not isinstance(instance, dict):
             raise RequestError(f"{where}: a row must be an object of feature values")
         rows.append(_row(instance, inputs, where))
     return rows
+
+
+def _example(encoded: Any, example_row: Optional[ExampleRow], where: str) -> dict:
+    if example_row is None:
+        raise RequestError(f"{where}: serialized tf.Examples are not accepted here")
+    try:
+        return example_row(base64.b64decode(encoded, validate=True))
+    except (binascii.Error, TypeError, ValueError) as error:
+        raise RequestError(f"{where}: \"b64\" is not a base64 serialized tf.Example "
+                           f"({type(error).__name__})") from None
 
 
 def _columns(columns: Any, inputs: Mapping[str, Input]) -> list[dict]:
@@ -125,10 +156,10 @@ def _typed(value: Any, spec: Input, where: str):
         pass
     elif spec.dtype == FLOAT and isinstance(value, (int, float)):
         return float(value)
-    elif spec.dtype == INT and isinstance(value, int):
+    elif spec.dtype == INT and isinstance(value, int) and _INT64[0] <= value <= _INT64[1]:
         return value
     elif spec.dtype == INT and isinstance(value, float) and math.isfinite(value) \
-            and value.is_integer():
+            and value.is_integer() and _INT64[0] <= value <= _INT64[1]:
         return int(value)
     shown = json.dumps(value)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
@@ -136,6 +167,7 @@ def _typed(value: Any, spec: Input, where: str):
 
 
 _ARTICLE = {FLOAT: "a number", INT: "an integer", STRING: "a string"}
+_INT64 = (-2**63, 2**63 - 1)
 
 
 def _close(name: str, inputs: Mapping[str, Input]) -> str:

@@ -11,6 +11,7 @@ logged once and skipped; the served one stays.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -77,6 +78,7 @@ class Registry:
                       self.served.version if self.served else "nothing", self.failed[version])
             return False
         previous = self.served
+        gc.freeze()  # the new version's objects too (app.freeze_heap says why)
         self.served = served  # the swap: one reference assignment
         log.info("serving version %s%s", version,
                  f" (was {previous.version})" if previous else "")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from components.layout import SERVING_SIGNATURE
+from pipeline.serving.server.backends import example_row
+from pipeline.serving.server.batching import Batcher
 from pipeline.serving.server.decoding import FLOAT, INT, STRING, RequestError, decode
 from pipeline.serving.server.registry import Registry, Served
 
@@ -24,6 +26,7 @@ class Service:
     registry: Registry
     max_body_bytes: int
     request_log: Optional[Any]
+    batcher: Batcher = field(default_factory=Batcher)
 
     def served(self, name: str, version: Optional[str]) -> Served:
         """The version a request names (or the served one), else a 404 as TF Serving's."""
@@ -43,18 +46,21 @@ def _json(payload: dict) -> Response:
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused past `limit` bytes before it is parsed: by its declared length,
     and by counting what arrives (a chunked body declares none)."""
-    refusal = RequestError(f"request body over the limit of {limit // 1024} KB "
-                           "([serving] max_body_kb)", 413)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise refusal
+        raise _over(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise refusal
+            raise _over(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _over(limit: int) -> RequestError:
+    return RequestError(f"request body over the limit of {limit // 1024} KB "
+                        "([serving] max_body_kb)", 413)
 
 
 def status(served: Served) -> dict:
@@ -82,15 +88,18 @@ async def predict(service: Service, request: Request, name: str,
                   version: Optional[str]) -> Response:
     served = service.served(name, version)
     body = await read_body(request, service.max_body_bytes)
-    decoded = decode(body, served.backend.inputs)
+    decoded = decode(body, served.backend.inputs, example_row)
     try:
-        outputs = served.backend.predict(decoded.rows)
+        outputs = await service.batcher.predict(served, decoded.rows)
     except Exception as error:  # noqa: BLE001  (the model refused rows decoding let through)
         log.error("version %s: prediction failed: %s", served.version, error)
         raise RequestError(f"prediction failed: {type(error).__name__}: "
                            f"{str(error).strip().splitlines()[0][:300]}") from None
     if service.request_log is not None:
-        service.request_log.record(decoded.rows)
+        try:
+            service.request_log.record(decoded.rows)
+        except Exception as error:  # noqa: BLE001  (a logging fault must not fail a prediction)
+            log.error("request log: %s: %s", type(error).__name__, error)
     key = "outputs" if decoded.columnar else "predictions"
     return _json({key: outputs.tolist()})
 

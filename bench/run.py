@@ -150,6 +150,8 @@ def main(argv=None) -> int:
     started = datetime.datetime.now(datetime.timezone.utc)
     machine = environment.describe()
     results = []
+    if args.work_dir:
+        args.work_dir.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
         folder = Path(tempfile.mkdtemp(prefix=f"conveyor-bench-{size:g}x-", dir=args.work_dir))
         try:

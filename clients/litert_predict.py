@@ -92,6 +92,14 @@ def predict_end_to_end(model_dir: str, sidecar: dict, data: dict) -> np.ndarray:
     return runner(**data)[e2e["output"]]
 
 
+def quantize(vectors: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """float -> int8 as LiteRT's QUANTIZE kernel (the end-to-end file's entry into the core)
+    computes it: x / scale in double precision, halves rounded away from zero."""
+    scaled = np.asarray(vectors, np.float64) / np.float64(np.float32(scale))
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+    return np.clip(rounded + zero_point, -128, 127).astype(np.int8)
+
+
 def predict_core(model_dir: str, sidecar: dict, data: dict, batch_size: int = 256) -> np.ndarray:
     vectors = encode(sidecar["preprocessing"]["features"], data)
     interpreter = Interpreter(model_path=os.path.join(model_dir, CORE_FILE))
@@ -103,8 +111,7 @@ def predict_core(model_dir: str, sidecar: dict, data: dict, batch_size: int = 25
         batch = vectors[start:start + batch_size]
         interpreter.resize_tensor_input(index_in, list(batch.shape))
         interpreter.allocate_tensors()
-        q = np.clip(np.round(batch / np.float32(inp["scale"]) + inp["zero_point"]), -128, 127)
-        interpreter.set_tensor(index_in, q.astype(np.int8))
+        interpreter.set_tensor(index_in, quantize(batch, inp["scale"], inp["zero_point"]))
         interpreter.invoke()
         raw = interpreter.get_tensor(index_out).astype(np.float32)
         results.append((raw - out["zero_point"]) * np.float32(out["scale"]))

@@ -1,8 +1,10 @@
 """The Trainer's steps for the TensorFlow-free deployment: sample raw rows, read the
-transform's statistics back as data, convert the end-to-end file, describe it in the sidecar.
+transform's statistics back as data, convert the end-to-end file, cut the int8 core out
+of it, describe both in the sidecar.
 
 Kept apart from the trainer so its `run_fn` stays a thin adapter: it calls `prepare`
-before the int8 export (whose calibration vectors come from here) and `finish` after.
+before the int8 export, hands `convert` to it (so the core it checks for parity is the
+one inside the end-to-end file) and calls `finish` after.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
 import tensorflow as tf
 from tfx_bsl.tfxio import dataset_options
 
 from components.layout import E2E_TFLITE_FILE
-from models import tflite_e2e
+from models import tflite_cut, tflite_e2e
+from models.tflite_export import Converted
 from models.features import FeatureSet
 
 
@@ -24,7 +26,6 @@ class Prepared:
     specs: list
     columns: dict  # raw numpy columns of the sampled training rows
     module: tflite_e2e.EndToEnd
-    representative: np.ndarray  # the core's input for those rows, from the same graph
 
 
 def prepare(feature_set: FeatureSet, files, data_accessor, transform_output, transform_layer,
@@ -37,15 +38,20 @@ def prepare(feature_set: FeatureSet, files, data_accessor, transform_output, tra
     transformed = {k: v.numpy() for k, v in transform_layer(batch).items()}
     columns = tflite_e2e.dense_columns(feature_set, batch)
     specs = tflite_e2e.preprocessing_spec(feature_set, transform_output, columns, transformed)
-    module = tflite_e2e.EndToEnd(specs, core)
-    vectors = module.vectors(*tflite_e2e.raw_tensors(specs, columns)).numpy()
-    return Prepared(specs, columns, module, vectors)
+    return Prepared(specs, columns, tflite_e2e.EndToEnd(specs, core))
 
 
-def finish(prepared: Prepared, chosen_core: tf.keras.Model, directory: str) -> dict:
-    """Converts the end-to-end file around the core that was shipped; returns sidecar keys."""
-    prepared.module.core = chosen_core
-    content = tflite_e2e.convert(prepared.module, prepared.columns)
+def convert(prepared: Prepared, core: tf.keras.Model) -> Converted:
+    """The end-to-end file around `core`, and the core file cut out of it."""
+    prepared.module.core = core
+    end_to_end = tflite_e2e.convert(prepared.module, prepared.columns)
+    width = sum(spec["width"] for spec in prepared.specs)
+    return Converted(tflite_cut.cut_core(end_to_end, tflite_e2e.SIGNATURE, width), end_to_end)
+
+
+def finish(prepared: Prepared, converted: Converted, directory: str) -> dict:
+    """Writes the end-to-end file that was shipped; returns its sidecar keys."""
+    content = converted.end_to_end
     tf.io.gfile.makedirs(directory)
     tflite_e2e.write(os.path.join(directory, E2E_TFLITE_FILE), content)
     return {

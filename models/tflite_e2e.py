@@ -5,9 +5,8 @@ so its analyzed statistics are read back as plain data (`preprocessing_spec`) an
 same preprocessing is rebuilt from TFLite builtins: z-scores from the mean and deviation,
 vocabulary lookups in a static hash table, bucket ids by comparing with the boundaries.
 The data goes into the sidecar too, so a client that feeds the int8 core directly
-needs no TensorFlow artifact. The core's calibration vectors and the end-to-end file's
-come from this one graph; the two conversions still choose slightly different int8
-scales for the hidden layers, so the files agree on the class, not bit for bit.
+needs no TensorFlow artifact; the core file is cut out of this file (`tflite_cut`), so
+the two compute the same int8 numbers.
 """
 
 from __future__ import annotations
@@ -143,15 +142,9 @@ class EndToEnd(tf.Module):
                 self.tables[spec["name"]] = tf.lookup.StaticHashTable(
                     initializer, default_value=spec["oov_id"])
         signature = [tf.TensorSpec([None], input_dtype(s), name=s["name"]) for s in specs]
-        self.vectors = tf.function(lambda *t: encode(self.specs, self.tables, t),
-                                   input_signature=signature)
         self.serve = tf.function(
             lambda *t: {OUTPUT: self.core(encode(self.specs, self.tables, t), training=False)},
             input_signature=signature)
-
-
-def raw_tensors(specs: list[dict], raw: dict) -> list[tf.Tensor]:
-    return [tf.constant(raw[s["name"]], input_dtype(s)) for s in specs]
 
 
 def convert(module: EndToEnd, raw: dict) -> bytes:

@@ -28,6 +28,15 @@ SIDECAR_FORMAT = "conveyor-tflite/1"
 
 
 @dataclass(frozen=True)
+class Converted:
+    """What one conversion of a Keras core yields: the int8 core file, and the end-to-end
+    file it was cut from when the conversion built one (`tflite_deploy.convert`)."""
+
+    core: bytes
+    end_to_end: Optional[bytes] = None
+
+
+@dataclass(frozen=True)
 class Parity:
     method: str
     float_accuracy: float
@@ -53,6 +62,19 @@ def convert_int8(core: tf.keras.Model, representative: np.ndarray) -> bytes:
     converter.inference_output_type = tf.int8
     converter.exclude_conversion_metadata = True
     return converter.convert()
+
+
+def core_only(representative: np.ndarray) -> Callable[[tf.keras.Model], Converted]:
+    """A converter of the core alone, calibrated on encoded vectors (no end-to-end file)."""
+    return lambda core: Converted(convert_int8(core, representative))
+
+
+def quantize(vectors: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """float -> int8 as TFLite's QUANTIZE kernel does it: x / scale in double precision,
+    halves rounded away from zero (numpy's round takes them to even), then the zero point."""
+    scaled = np.asarray(vectors, np.float64) / np.float64(np.float32(scale))
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+    return np.clip(rounded + zero_point, -128, 127).astype(np.int8)
 
 
 def float_size(core: tf.keras.Model) -> int:
@@ -85,8 +107,7 @@ class Int8Model:
         for start in range(0, len(vectors), batch_size):
             batch = vectors[start:start + batch_size]
             self._fit_batch(batch.shape)
-            quantized = np.clip(np.round(batch / scale + zero), -128, 127).astype(np.int8)
-            self.interpreter.set_tensor(self.input["index"], quantized)
+            self.interpreter.set_tensor(self.input["index"], quantize(batch, scale, zero))
             self.interpreter.invoke()
             raw = self.interpreter.get_tensor(self.output["index"]).astype(np.float32)
             results.append((raw - out_zero) * out_scale)
@@ -132,22 +153,22 @@ def quantization_aware_core(core: tf.keras.Model, train: Iterable, steps: int,
     return qat
 
 
-def export(core: tf.keras.Model, representative: np.ndarray, eval_vectors: np.ndarray,
-           eval_labels: np.ndarray, max_gap: float,
+def export(core: tf.keras.Model, convert: Callable[[tf.keras.Model], Converted],
+           eval_vectors: np.ndarray, eval_labels: np.ndarray, max_gap: float,
            qat_data: Optional[Callable[[], Iterable]] = None, qat_steps: int = 0,
-           loss: str = "binary_crossentropy") -> tuple[bytes, Parity, tf.keras.Model]:
-    """Post-training quantization, falling back to quantization-aware training on a miss.
-    Also returns the Keras core that was converted (the QAT copy when that won)."""
-    content = convert_int8(core, representative)
-    parity = measure_parity("post_training", core, content, eval_vectors, eval_labels)
+           loss: str = "binary_crossentropy") -> tuple[Converted, Parity]:
+    """Post-training quantization, falling back to quantization-aware training on a miss."""
+    converted = convert(core)
+    parity = measure_parity("post_training", core, converted.core, eval_vectors, eval_labels)
     if parity.gap <= max_gap or qat_data is None or qat_steps <= 0:
-        return content, parity, core
+        return converted, parity
     qat = quantization_aware_core(core, qat_data(), qat_steps, loss)
-    qat_content = convert_int8(qat, representative)
-    qat_parity = measure_parity("quantization_aware", core, qat_content, eval_vectors, eval_labels)
+    qat_converted = convert(qat)
+    qat_parity = measure_parity("quantization_aware", core, qat_converted.core, eval_vectors,
+                                eval_labels)
     if qat_parity.gap < parity.gap:
-        return qat_content, qat_parity, qat
-    return content, parity, core
+        return qat_converted, qat_parity
+    return converted, parity
 
 
 def write(directory: str, content: bytes, parity: Parity, layout: list[Segment],

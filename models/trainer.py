@@ -53,11 +53,9 @@ def run_fn(fn_args: FnArgs) -> None:
 
     # Encoding is inference only: batches of ENCODE_BATCH rather than the training size,
     # so the encoder's fixed per-call cost is paid a few times, not once per eval step.
-    # Calibration vectors come from the end-to-end graph, so both int8 files quantize alike.
     deploy = tflite_deploy.prepare(feature_set, fn_args.train_files, fn_args.data_accessor,
                                    transform_output, transform_layer, core,
                                    REPRESENTATIVE_ROWS, training["seed"])
-    representative = deploy.representative
     eval_vectors, eval_labels = encoded(
         encoder, dataset(fn_args.eval_files, 1, shuffle=False, batch_size=ENCODE_BATCH),
         fn_args.eval_steps * training["batch_size"])
@@ -65,19 +63,19 @@ def run_fn(fn_args: FnArgs) -> None:
     def qat_batches():
         return dataset(fn_args.train_files).map(lambda x, y: (encoder(x), y))
 
-    content, parity, shipped = tflite_export.export(
-        core, representative, eval_vectors, eval_labels, training["tflite_max_accuracy_gap"],
-        qat_data=qat_batches, qat_steps=max(fn_args.train_steps // 4, 1),
-        loss=loss_name(feature_set))
+    converted, parity = tflite_export.export(
+        core, lambda candidate: tflite_deploy.convert(deploy, candidate), eval_vectors,
+        eval_labels, training["tflite_max_accuracy_gap"], qat_data=qat_batches,
+        qat_steps=max(fn_args.train_steps // 4, 1), loss=loss_name(feature_set))
     # The model URI is a bucket on a cluster: paths are joined as strings, copied by fileio.
     tflite_dir = os.path.join(os.path.dirname(fn_args.serving_model_dir), TFLITE_MODEL_DIR)
     io_utils.copy_dir(fn_args.transform_output, os.path.join(tflite_dir, TRANSFORM_SUBDIR))
-    tflite_export.write(tflite_dir, content, parity, layout,
+    tflite_export.write(tflite_dir, converted.core, parity, layout,
                         {"label": feature_set.label.name,
                          "num_classes": feature_set.label.num_classes,
                          "activation": "sigmoid" if feature_set.label.is_binary else "softmax"},
                         TRANSFORM_SUBDIR, float_bytes=tflite_export.float_size(core),
-                        extra=tflite_deploy.finish(deploy, shipped, str(tflite_dir)))
+                        extra=tflite_deploy.finish(deploy, converted, str(tflite_dir)))
 
 
 def cardinalities(feature_set: FeatureSet, transform_output: tft.TFTransformOutput) -> dict:

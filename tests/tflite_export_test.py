@@ -39,8 +39,9 @@ def test_converted_model_has_int8_input_output_and_kernels(trained_core):
 
 def test_parity_with_the_float_model(trained_core):
     core, vectors, labels = trained_core
-    content, parity, _ = tflite_export.export(core, vectors[:300], vectors[2000:], labels[2000:],
-                                           max_gap=0.02)
+    converted, parity = tflite_export.export(
+        core, tflite_export.core_only(vectors[:300]), vectors[2000:], labels[2000:], max_gap=0.02)
+    content = converted.core
     assert parity.method == "post_training"
     assert parity.examples == 1000
     assert parity.float_accuracy > 0.9
@@ -52,7 +53,9 @@ def test_parity_with_the_float_model(trained_core):
 
 def test_sidecar_describes_quantization_and_layout(trained_core, tmp_path):
     core, vectors, labels = trained_core
-    content, parity, _ = tflite_export.export(core, vectors[:300], vectors[:500], labels[:500], 0.02)
+    converted, parity = tflite_export.export(
+        core, tflite_export.core_only(vectors[:300]), vectors[:500], labels[:500], 0.02)
+    content = converted.core
     layout = [Segment("a", "a_xf", "numeric", "z_score", 0, 1),
               Segment("b", "b_xf", "categorical", "one_hot", 1, 5)]
     tflite_export.write(tmp_path, content, parity, layout, {"num_classes": 2}, "transform")
@@ -94,7 +97,9 @@ def test_the_export_and_its_transform_copy_write_into_a_bucket(trained_core, tmp
     """On a cluster the Model URI is a bucket: the Trainer's TFLite folder goes through
     tf.io.gfile (write) and fileio (the transform copy), never through a local path."""
     core, vectors, labels = trained_core
-    content, parity, _ = tflite_export.export(core, vectors[:300], vectors[:500], labels[:500], 0.02)
+    converted, parity = tflite_export.export(
+        core, tflite_export.core_only(vectors[:300]), vectors[:500], labels[:500], 0.02)
+    content = converted.core
     (tmp_path / "core.tflite").write_bytes(content)
     model_dir = s3.uri("Trainer", "model", "7", "Format-TFLite")
     result = run_python(s3, f"""

@@ -1,9 +1,10 @@
 """Full-integer (int8) TFLite export of the model's dense core, with a parity check.
 
 TFX's own TFLite rewriter never sets int8 ops or int8 input/output types, so the
-converter is configured here. The transform (vocabularies, parsing) is not a TFLite
-op set, which is why only the core is converted; the sidecar JSON tells a consumer how
-to build the core's input from the transform's outputs and how to (de)quantize.
+converter is configured here. `export` takes the conversion as a function: the Trainer's
+(`tflite_deploy.convert`) builds the end-to-end file and cuts the core out of it, and
+`core_only` converts the core alone; the sidecar JSON tells a consumer how to build the
+core's input from the transform's outputs and how to (de)quantize.
 When post-training quantization loses more accuracy than allowed, the core is
 fine-tuned with quantization-aware training (tensorflow-model-optimization) and
 converted again.

@@ -25,11 +25,10 @@ from models.features import FeatureSet
 class Prepared:
     specs: list
     columns: dict  # raw numpy columns of the sampled training rows
-    module: tflite_e2e.EndToEnd
 
 
 def prepare(feature_set: FeatureSet, files, data_accessor, transform_output, transform_layer,
-            core: tf.keras.Model, rows: int, seed: int) -> Prepared:
+            rows: int, seed: int) -> Prepared:
     raw = data_accessor.tf_dataset_factory(
         files, dataset_options.TensorFlowDatasetOptions(
             batch_size=rows, num_epochs=1, shuffle=True, shuffle_seed=seed),
@@ -38,13 +37,16 @@ def prepare(feature_set: FeatureSet, files, data_accessor, transform_output, tra
     transformed = {k: v.numpy() for k, v in transform_layer(batch).items()}
     columns = tflite_e2e.dense_columns(feature_set, batch)
     specs = tflite_e2e.preprocessing_spec(feature_set, transform_output, columns, transformed)
-    return Prepared(specs, columns, tflite_e2e.EndToEnd(specs, core))
+    return Prepared(specs, columns)
 
 
 def convert(prepared: Prepared, core: tf.keras.Model) -> Converted:
-    """The end-to-end file around `core`, and the core file cut out of it."""
-    prepared.module.core = core
-    end_to_end = tflite_e2e.convert(prepared.module, prepared.columns)
+    """The end-to-end file around `core`, and the core file cut out of it.
+
+    A module per call: a module saved once keeps its traced signature, which captures the
+    first core's variables, so the quantization-aware copy needs a module of its own."""
+    module = tflite_e2e.EndToEnd(prepared.specs, core)
+    end_to_end = tflite_e2e.convert(module, prepared.columns)
     width = sum(spec["width"] for spec in prepared.specs)
     return Converted(tflite_cut.cut_core(end_to_end, tflite_e2e.SIGNATURE, width), end_to_end)
 

@@ -54,7 +54,7 @@ def run_fn(fn_args: FnArgs) -> None:
     # Encoding is inference only: batches of ENCODE_BATCH rather than the training size,
     # so the encoder's fixed per-call cost is paid a few times, not once per eval step.
     deploy = tflite_deploy.prepare(feature_set, fn_args.train_files, fn_args.data_accessor,
-                                   transform_output, transform_layer, core,
+                                   transform_output, transform_layer,
                                    REPRESENTATIVE_ROWS, training["seed"])
     eval_vectors, eval_labels = encoded(
         encoder, dataset(fn_args.eval_files, 1, shuffle=False, batch_size=ENCODE_BATCH),

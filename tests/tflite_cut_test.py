@@ -80,3 +80,20 @@ def test_a_file_without_a_quantized_core_is_refused():
     content = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     with pytest.raises(ValueError, match="QUANTIZE into the core"):
         tflite_cut.cut_core(content, tflite_e2e.SIGNATURE, 3)
+
+
+def test_the_trainer_s_conversion_runs_again_for_a_second_core():
+    """Quantization-aware training converts a second core after the first: each
+    conversion builds the end-to-end file around its own core."""
+    from models import tflite_deploy
+
+    prepared = tflite_deploy.Prepared(SPECS, raw_rows(200, 0))
+    outputs = []
+    for seed in (0, 1):
+        tf.keras.utils.set_random_seed(seed)
+        vector = tf.keras.Input(shape=(WIDTH,))
+        core = tf.keras.Model(vector, tf.keras.layers.Dense(1, activation="sigmoid")(vector))
+        converted = tflite_deploy.convert(prepared, core)
+        assert interpreter(converted.core).get_input_details()[0]["dtype"] == np.int8
+        outputs.append(converted.end_to_end)
+    assert outputs[0] != outputs[1]

@@ -51,31 +51,40 @@ def _opcode(model, op) -> int:
 def _boundary(model, graph) -> tuple[int, int]:
     """(entry, exit): the core's int8 input vector and the final DEQUANTIZE's input.
 
-    The preprocessing is float. The converter quantizes each feature's part of the vector
-    on its own (one QUANTIZE each, all on the scale of the int8 CONCATENATION that joins
-    them), so the entry is that concatenation's output, or the one QUANTIZE's output when
-    the vector is quantized whole. The exit is the one DEQUANTIZE writing a graph output."""
-    types, ops = schema.TensorType, schema.BuiltinOperator
-    quantize = [op for op in graph.operators
-                if _opcode(model, op) == ops.QUANTIZE
-                and graph.tensors[op.inputs[0]].type == types.FLOAT32
-                and graph.tensors[op.outputs[0]].type == types.INT8]
+    The exit is the one DEQUANTIZE writing a graph output. The entry is where every
+    feature's preprocessing has joined: the earliest int8 tensor that every path from
+    the graph's inputs to the exit passes through. Before it the features run side by
+    side, so no earlier tensor carries all of them; however the converter quantized the
+    parts (a QUANTIZE each into one CONCATENATION, or the vector whole), this is the
+    vector the core's first operators read."""
     dequantize = [op for op in graph.operators
-                  if _opcode(model, op) == ops.DEQUANTIZE and op.outputs[0] in list(graph.outputs)]
-    if not quantize or len(dequantize) != 1:
-        raise ValueError(f"expected QUANTIZE into the core and one DEQUANTIZE out of it, "
-                         f"found {len(quantize)} and {len(dequantize)}")
-    if len(quantize) == 1:
-        return quantize[0].outputs[0], dequantize[0].inputs[0]
-    parts = {op.outputs[0] for op in quantize}
-    joins = [op for op in graph.operators if parts & set(op.inputs)]
-    if (len(joins) != 1 or _opcode(model, joins[0]) != ops.CONCATENATION
-            or set(joins[0].inputs) != parts):
-        raise ValueError("the quantized parts of the vector do not meet in one CONCATENATION")
-    entry = joins[0].outputs[0]
-    if any(_scale(graph.tensors[t]) != _scale(graph.tensors[entry]) for t in parts):
-        raise ValueError("the vector's parts are quantized on different scales")
-    return entry, dequantize[0].inputs[0]
+                  if _opcode(model, op) == schema.BuiltinOperator.DEQUANTIZE
+                  and op.outputs[0] in list(graph.outputs)]
+    if len(dequantize) != 1:
+        raise ValueError(f"expected one DEQUANTIZE out of the core, found {len(dequantize)}")
+    exit_ = dequantize[0].inputs[0]
+    producer = {out: index for index, op in enumerate(graph.operators) for out in op.outputs}
+    candidates = sorted((t for t in _upstream(graph, producer, exit_, skip=None)
+                         if graph.tensors[t].type == schema.TensorType.INT8 and t in producer),
+                        key=producer.get)
+    inputs = set(graph.inputs)
+    for tensor in candidates:
+        if not inputs & _upstream(graph, producer, exit_, skip=tensor):
+            return tensor, exit_
+    raise ValueError("no int8 tensor joins every input on its way to the core")
+
+
+def _upstream(graph, producer: dict, start: int, skip) -> set:
+    """Tensors that `start` is computed from (itself included), not walking past `skip`."""
+    seen, pending = set(), [start]
+    while pending:
+        tensor = pending.pop()
+        if tensor < 0 or tensor in seen or tensor == skip:
+            continue
+        seen.add(tensor)
+        if tensor in producer:
+            pending.extend(graph.operators[producer[tensor]].inputs)
+    return seen
 
 
 def _set_width(graph, entry: int, width: int) -> None:
@@ -83,12 +92,6 @@ def _set_width(graph, entry: int, width: int) -> None:
     no static shape); the core file's input states it, as a client reads it from there."""
     tensor = graph.tensors[entry]
     tensor.shape, tensor.shapeSignature = [1, width], [-1, width]
-
-
-def _scale(tensor) -> tuple:
-    """(scale, zero point) of a per-tensor quantized tensor."""
-    params = tensor.quantization
-    return tuple(params.scale), tuple(params.zeroPoint)
 
 
 def _is_constant(tensor, buffers) -> bool:

@@ -78,7 +78,7 @@ def test_a_file_without_a_quantized_core_is_refused():
     vector = tf.keras.Input(shape=(3,))
     model = tf.keras.Model(vector, tf.keras.layers.Dense(1)(vector))
     content = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-    with pytest.raises(ValueError, match="QUANTIZE into the core"):
+    with pytest.raises(ValueError, match="DEQUANTIZE out of the core"):
         tflite_cut.cut_core(content, tflite_e2e.SIGNATURE, 3)
 
 

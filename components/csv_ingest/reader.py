@@ -117,9 +117,7 @@ def read_table(path: str, data: bytes, types: dict[str, int],
         quoted_strings_can_be_null=True)
     parse = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
-        # From Arrow's own buffer: a Python file object makes Arrow's reader threads call
-        # back into Python for every block, which hung under the fuzzer's tracing.
-        table = pa_csv.read_csv(pa.BufferReader(data), convert_options=convert,
+        table = pa_csv.read_csv(pa.BufferReader(_arrow_owned(data)), convert_options=convert,
                                 parse_options=parse)
     except pa.ArrowInvalid as error:
         raise CsvError(locate_error(path, text, header, types, str(error),
@@ -128,6 +126,21 @@ def read_table(path: str, data: bytes, types: dict[str, int],
         raise CsvError(f"{path}: header only, no data rows")
     check_no_line_breaks(path, table)
     return table
+
+
+def _arrow_owned(data: bytes) -> pa.Buffer:
+    """A copy of `data` in memory Arrow owns, for its threaded CSV reader.
+
+    A Python file object makes the reader's threads call back into Python for every
+    block (that hung under the fuzzer's tracing). Python bytes wrapped as they are still
+    leave a reader thread to release them, under the GIL, after `read_csv` returned: when
+    the process exits at once (a bad file is a one-line error), that thread meets the
+    finalizing interpreter and the process aborts ("terminate called without an active
+    exception"). Releasing Arrow's own memory needs no GIL.
+    """
+    buffer = pa.allocate_buffer(len(data))
+    memoryview(buffer).cast("B")[:] = data
+    return buffer
 
 
 def check_no_line_breaks(path: str, table: pa.Table) -> None:

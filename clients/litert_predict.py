@@ -75,10 +75,22 @@ def encode(specs: list[dict], data: dict) -> np.ndarray:
             ids = (x[:, None] >= bounds[None, :]).sum(axis=1)
             ids = np.where(np.isnan(x), spec["missing_id"], ids)
         else:
-            lookup = {_key(v, spec): i for i, v in enumerate(spec["vocabulary"])}
+            lookup = _lookup(spec)
             ids = np.array([lookup.get(v, spec["oov_id"]) for v in x], np.int64)
         parts.append(np.eye(spec["width"], dtype=np.float32)[ids])
     return np.concatenate(parts, axis=1)
+
+
+def _lookup(spec: dict) -> dict:
+    """Key -> id: the vocabulary's positions, then the out-of-vocabulary keys the sidecar
+    lists with the ids the transform gives them."""
+    lookup = {}
+    if "id_range" in spec:
+        first = spec["id_range"]["first"]
+        lookup.update((first + i, id_) for i, id_ in enumerate(spec["id_range"]["ids"]))
+    lookup.update((_key(k, spec), id_) for k, id_ in spec.get("oov_ids", {}).items())
+    lookup.update((_key(v, spec), i) for i, v in enumerate(spec["vocabulary"]))
+    return lookup
 
 
 def _key(value, spec: dict):

@@ -16,7 +16,7 @@ import tensorflow as tf
 from tfx_bsl.tfxio import dataset_options
 
 from components.layout import E2E_TFLITE_FILE
-from models import tflite_cut, tflite_e2e
+from models import tflite_cut, tflite_e2e, transform_probe
 from models.tflite_export import Converted
 from models.features import FeatureSet
 
@@ -36,7 +36,8 @@ def prepare(feature_set: FeatureSet, files, data_accessor, transform_output, tra
     batch = next(iter(raw))
     transformed = {k: v.numpy() for k, v in transform_layer(batch).items()}
     columns = tflite_e2e.dense_columns(feature_set, batch)
-    specs = tflite_e2e.preprocessing_spec(feature_set, transform_output, columns, transformed)
+    specs = tflite_e2e.preprocessing_spec(feature_set, transform_output, columns, transformed,
+                                          transform_probe.Probe(transform_layer, batch))
     return Prepared(specs, columns)
 
 
@@ -61,7 +62,8 @@ def finish(prepared: Prepared, converted: Converted, directory: str) -> dict:
             "features": prepared.specs,
             "how": ("in input.layout order: numeric z = clip((x - mean) / std, -clip, clip) in "
                     "float32, 0 when missing; bucketized id = count(boundaries <= x), missing_id "
-                    "when missing; categorical id = position in vocabulary, else oov_id; ids "
+                    "when missing; categorical id = position in vocabulary, else from id_range or "
+                    "oov_ids, else oov_id; ids "
                     "one-hot over width; then quantize with input.scale and input.zero_point"),
         },
         "end_to_end": {

@@ -4,6 +4,9 @@ The transform graph itself does not convert (example parsing, hashing for OOV bu
 so its analyzed statistics are read back as plain data (`preprocessing_spec`) and the
 same preprocessing is rebuilt from TFLite builtins: z-scores from the mean and deviation,
 vocabulary lookups in a static hash table, bucket ids by comparing with the boundaries.
+Boundaries and the ids of out-of-vocabulary keys come from the transform layer itself
+(`transform_probe`): the OOV hash has no builtin, so the keys the model will meet (the
+missing value, sampled values, every integer near the vocabulary) carry their ids.
 The data goes into the sidecar too, so a client that feeds the int8 core directly
 needs no TensorFlow artifact; the core file is cut out of this file (`tflite_cut`), so
 the two compute the same int8 numbers.
@@ -19,22 +22,27 @@ import tensorflow as tf
 
 from models.features import BUCKETIZED, CATEGORICAL, NUMERIC, Z_SCORE_CLIP, FeatureSet
 from models.preprocessing import vocabulary_name
+from models.transform_probe import Probe
 
 # The preprocessing's operators; the core uses none of them, so they stay in float32.
 FLOAT_OPS = ["SUB", "MUL", "DIV", "MINIMUM", "MAXIMUM", "SELECT_V2", "GREATER_EQUAL",
              "NOT_EQUAL", "EQUAL", "SUM", "CAST", "REDUCE_MAX", "ZEROS_LIKE", "ONES_LIKE",
-             "GREATER", "EXPAND_DIMS", "RESHAPE", "FILL"]
+             "GREATER", "EXPAND_DIMS", "RESHAPE", "FILL", "GATHER", "LESS_EQUAL",
+             "LOGICAL_AND"]
 OUTPUT = "probabilities"
 SIGNATURE = "serving_default"
 MISSING_INT = -1  # what the transform substitutes for a missing integer category
+# Integer categories get their transform ids for every value in a range around the
+# vocabulary, at most this many: one int32 per value in the file and the sidecar.
+ID_RANGE_MAX = 4096
 
 
 def preprocessing_spec(feature_set: FeatureSet, transform_output, raw: dict,
-                       transformed: dict) -> list[dict]:
+                       transformed: dict, probe: Probe) -> list[dict]:
     """Per feature, the transform's analyzed values, read back from (raw, transformed) rows.
 
     `raw` holds dense numpy columns (NaN / "" / -1 where missing), `transformed` the
-    transform layer's outputs for the same rows.
+    transform layer's outputs for the same rows; `probe` asks the layer for other values.
     """
     specs = []
     for feature in feature_set.features:
@@ -45,10 +53,12 @@ def preprocessing_spec(feature_set: FeatureSet, transform_output, raw: dict,
                         clip=Z_SCORE_CLIP, **_z_score(feature.name, values, out))
             spec["width"] = 1
         elif feature.kind == BUCKETIZED:
-            spec.update(dtype="float32", boundaries=_boundaries(values, out),
+            spec.update(dtype="float32",
+                        boundaries=probe.boundaries(feature.name, feature.transformed, values),
                         missing_id=feature.buckets, width=feature.buckets + 1)
         elif feature.kind == CATEGORICAL:
             spec.update(_vocabulary(feature, transform_output, values.dtype))
+            spec.update(_out_of_vocabulary(feature, spec, values, probe))
         specs.append(spec)
     return specs
 
@@ -64,19 +74,6 @@ def _z_score(name: str, values: np.ndarray, out: np.ndarray) -> dict:
     return {"mean": float(np.float32(-intercept * std)), "std": float(np.float32(std))}
 
 
-def _boundaries(values: np.ndarray, ids: np.ndarray) -> list[float]:
-    """Boundaries b with id = count(x >= b): between the rows where the id steps up."""
-    present = ~np.isnan(values)
-    x, ids = values[present], ids[present].astype(np.int64)
-    order = np.argsort(x, kind="stable")
-    x, ids = x[order], ids[order]
-    boundaries = [float(np.finfo(np.float32).min)] * int(ids[0]) if len(ids) else []
-    for i in np.flatnonzero(np.diff(ids) > 0):
-        midpoint = float(np.float32((x[i] + x[i + 1]) / 2))
-        boundaries += [midpoint] * int(ids[i + 1] - ids[i])
-    return boundaries
-
-
 def _vocabulary(feature, transform_output, dtype) -> dict:
     path = transform_output.vocabulary_file_by_name(vocabulary_name(feature))
     with tf.io.gfile.GFile(path, "rb") as handle:
@@ -86,8 +83,31 @@ def _vocabulary(feature, transform_output, dtype) -> dict:
             "vocabulary": [int(t) for t in tokens] if integer else tokens,
             "oov_id": len(tokens), "width": len(tokens) + feature.oov_buckets,
             "missing": str(MISSING_INT) if integer else "empty string",
-            "oov_rule": ("a value not in the vocabulary gets id oov_id (the first OOV bucket); "
-                         "ids are positions in the vocabulary list")}
+            "oov_rule": ("ids are positions in the vocabulary list; a value not in it takes "
+                         "its id from id_range (integers) or oov_ids (strings) when listed "
+                         "there, else oov_id (the first OOV bucket)")}
+
+
+def _out_of_vocabulary(feature, spec: dict, sample: np.ndarray, probe: Probe) -> dict:
+    """The transform's ids of the keys outside the vocabulary that the model will meet."""
+    if spec["dtype"] == "int64":
+        first, count = _id_range([*spec["vocabulary"], *sample.tolist(), MISSING_INT])
+        keys = list(range(first, first + count))
+        return {"id_range": {"first": first, "ids": probe.ids(feature.name, feature.transformed,
+                                                             keys)}}
+    known = set(spec["vocabulary"])
+    keys = sorted({""} | {v.decode("utf-8") for v in sample} - known)
+    ids = probe.ids(feature.name, feature.transformed, [k.encode("utf-8") for k in keys])
+    return {"oov_ids": dict(zip(keys, ids))}
+
+
+def _id_range(known: list[int]) -> tuple[int, int]:
+    """(first, count): the known integers' span with as wide a margin on each side again,
+    within ID_RANGE_MAX values."""
+    low, high = min(known), max(known)
+    span = high - low + 1
+    margin = max(0, min(span, (ID_RANGE_MAX - span) // 2))
+    return low - margin, min(span + 2 * margin, ID_RANGE_MAX)
 
 
 def encode(specs: list[dict], tables: dict, tensors: list[tf.Tensor]) -> tf.Tensor:
@@ -106,12 +126,23 @@ def encode(specs: list[dict], tables: dict, tensors: list[tf.Tensor]) -> tf.Tens
         elif spec["dtype"] == "string":
             ids = tf.cast(tables[spec["name"]].lookup(tensor), tf.int32)
         else:
-            ids = _integer_lookup(spec, tensor)
+            ids = _integer_ids(spec, tensor)
         # A comparison, not tf.one_hot: the converter's int8 ONE_HOT ignores the zero point
         # of the concatenated vector, which turns every off value into a wrong number.
         hot = tf.equal(tf.expand_dims(ids, 1), tf.range(spec["width"], dtype=ids.dtype)[tf.newaxis, :])
         parts.append(tf.where(hot, tf.ones_like(hot, tf.float32), tf.zeros_like(hot, tf.float32)))
     return tf.concat(parts, axis=1)
+
+
+def _integer_ids(spec: dict, tensor: tf.Tensor) -> tf.Tensor:
+    """From the id range where the key lies in it (a comparison per bound, no arithmetic
+    that could overflow), else from the vocabulary."""
+    first, ids = spec["id_range"]["first"], spec["id_range"]["ids"]
+    last = first + len(ids) - 1
+    inside = tf.logical_and(tensor >= first, tensor <= last)
+    index = tf.clip_by_value(tensor, first, last) - first
+    return tf.where(inside, tf.gather(tf.constant(ids, tf.int32), index),
+                    _integer_lookup(spec, tensor))
 
 
 def _integer_lookup(spec: dict, tensor: tf.Tensor) -> tf.Tensor:
@@ -136,9 +167,11 @@ class EndToEnd(tf.Module):
         self.tables = {}
         for spec in specs:
             if spec["kind"] == CATEGORICAL and spec["dtype"] == "string":
-                keys = tf.constant(spec["vocabulary"], input_dtype(spec))
+                oov = spec["oov_ids"]
+                keys = tf.constant([*spec["vocabulary"], *oov], input_dtype(spec))
                 initializer = tf.lookup.KeyValueTensorInitializer(
-                    keys, tf.range(len(spec["vocabulary"]), dtype=tf.int64))
+                    keys, tf.constant([*range(len(spec["vocabulary"])), *oov.values()],
+                                      tf.int64))
                 self.tables[spec["name"]] = tf.lookup.StaticHashTable(
                     initializer, default_value=spec["oov_id"])
         signature = [tf.TensorSpec([None], input_dtype(s), name=s["name"]) for s in specs]
@@ -153,7 +186,8 @@ def convert(module: EndToEnd, raw: dict) -> bytes:
 
     def samples():
         for i in range(rows):
-            yield {s["name"]: np.asarray(raw[s["name"]][i:i + 1]) for s in module.specs}
+            yield {s["name"]: _calibration_input(raw[s["name"]][i:i + 1], s)
+                   for s in module.specs}
 
     with tempfile.TemporaryDirectory() as folder:
         saved = os.path.join(folder, "e2e")
@@ -174,6 +208,13 @@ def convert(module: EndToEnd, raw: dict) -> bytes:
 
     return lite_convert.mlir_quantize(calibrated, fully_quantize=False,
                                       denylisted_ops=FLOAT_OPS)
+
+
+def _calibration_input(values: np.ndarray, spec: dict) -> np.ndarray:
+    """Strings as a fixed-width bytes array: fed an object array of bytes, the calibrator's
+    lookups matched no vocabulary key, so the core's activation ranges were measured on
+    all-OOV inputs and the int8 model capped its probabilities where those inputs end."""
+    return values.astype(np.bytes_) if spec["dtype"] == "string" else np.asarray(values)
 
 
 def write(path: str, content: bytes) -> None:

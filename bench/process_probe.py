@@ -2,11 +2,14 @@
 
 Beam's multi_processing mode runs its workers as child processes, so the peak is the
 largest sum of resident memory over the whole process tree, sampled every 0.2 s (a peak
-shorter than that can be missed; the figure is a lower bound).
+shorter than that can be missed; the figure is a lower bound). The command's own peak, as
+the kernel counted it (`wait4`'s ru_maxrss), is the floor: a process that lives less than
+a sampling interval would otherwise be measured as it started.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -55,13 +58,26 @@ def run(command: list[str], log: Path, cwd: Path, env: dict | None = None,
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        try:
-            returncode = child.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            for member in [*watched.children(recursive=True), watched]:
-                member.kill()
-            returncode = child.wait()
+        returncode, own_peak = _wait(child, watched, timeout)
         wall = time.perf_counter() - started
         done.set()
         sampler.join()
-    return Measured(returncode, wall, peak, log)
+    return Measured(returncode, wall, max(peak, own_peak), log)
+
+
+def _wait(child: subprocess.Popen, watched: psutil.Process,
+          timeout: float | None) -> tuple[int, int]:
+    """(exit code, the child's peak resident bytes); the tree is killed after `timeout`."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    flags = os.WNOHANG
+    while True:
+        pid, status, usage = os.wait4(child.pid, flags)
+        if pid:
+            child.returncode = os.waitstatus_to_exitcode(status)
+            return child.returncode, usage.ru_maxrss * 1024  # Linux counts KiB
+        if deadline is not None and time.monotonic() > deadline:
+            for member in [*watched.children(recursive=True), watched]:
+                member.kill()
+            flags = 0
+        else:
+            time.sleep(0.01)

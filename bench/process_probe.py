@@ -2,14 +2,14 @@
 
 Beam's multi_processing mode runs its workers as child processes, so the peak is the
 largest sum of resident memory over the whole process tree, sampled every 0.2 s (a peak
-shorter than that can be missed; the figure is a lower bound). The command's own peak, as
-the kernel counted it (`wait4`'s ru_maxrss), is the floor: a process that lives less than
-a sampling interval would otherwise be measured as it started.
+shorter than that can be missed; the figure is a lower bound). The command's own high-water
+mark (VmHWM, which the kernel resets at exec) is sampled too, every 10 ms for the first
+seconds: a process that lives less than one interval would otherwise be measured as it
+started. (wait4's ru_maxrss cannot serve: it keeps the forking parent's size.)
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import time
@@ -19,6 +19,7 @@ from pathlib import Path
 import psutil
 
 SAMPLE_SECONDS = 0.2
+FAST_SAMPLE_SECONDS, FAST_FOR_SECONDS = 0.01, 2.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,18 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
+def high_water(pid: int) -> int:
+    """The process's peak resident bytes since its exec (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def run(command: list[str], log: Path, cwd: Path, env: dict | None = None,
         timeout: float | None = None) -> Measured:
     """Runs `command` with stdout and stderr to `log`; never raises on a failing command."""
@@ -53,31 +66,19 @@ def run(command: list[str], log: Path, cwd: Path, env: dict | None = None,
         def sample():
             nonlocal peak
             while not done.is_set():
-                peak = max(peak, tree_rss(watched))
-                done.wait(SAMPLE_SECONDS)
+                peak = max(peak, tree_rss(watched), high_water(child.pid))
+                fast = time.perf_counter() - started < FAST_FOR_SECONDS
+                done.wait(FAST_SAMPLE_SECONDS if fast else SAMPLE_SECONDS)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        returncode, own_peak = _wait(child, watched, timeout)
+        try:
+            returncode = child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for member in [*watched.children(recursive=True), watched]:
+                member.kill()
+            returncode = child.wait()
         wall = time.perf_counter() - started
         done.set()
         sampler.join()
-    return Measured(returncode, wall, max(peak, own_peak), log)
-
-
-def _wait(child: subprocess.Popen, watched: psutil.Process,
-          timeout: float | None) -> tuple[int, int]:
-    """(exit code, the child's peak resident bytes); the tree is killed after `timeout`."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    flags = os.WNOHANG
-    while True:
-        pid, status, usage = os.wait4(child.pid, flags)
-        if pid:
-            child.returncode = os.waitstatus_to_exitcode(status)
-            return child.returncode, usage.ru_maxrss * 1024  # Linux counts KiB
-        if deadline is not None and time.monotonic() > deadline:
-            for member in [*watched.children(recursive=True), watched]:
-                member.kill()
-            flags = 0
-        else:
-            time.sleep(0.01)
+    return Measured(returncode, wall, peak, log)

@@ -63,8 +63,8 @@ def finish(prepared: Prepared, converted: Converted, directory: str) -> dict:
             "how": ("in input.layout order: numeric z = clip((x - mean) / std, -clip, clip) in "
                     "float32, 0 when missing; bucketized id = count(boundaries <= x), missing_id "
                     "when missing; categorical id = position in vocabulary, else from id_range or "
-                    "oov_ids, else oov_id; ids "
-                    "one-hot over width; then quantize with input.scale and input.zero_point"),
+                    "oov_ids, else oov_id; ids one-hot over width; then quantize with "
+                    "input.scale and input.zero_point"),
         },
         "end_to_end": {
             "file": E2E_TFLITE_FILE, "signature": tflite_e2e.SIGNATURE,

@@ -136,13 +136,16 @@ def encode(specs: list[dict], tables: dict, tensors: list[tf.Tensor]) -> tf.Tens
 
 def _integer_ids(spec: dict, tensor: tf.Tensor) -> tf.Tensor:
     """From the id range where the key lies in it (a comparison per bound, no arithmetic
-    that could overflow), else from the vocabulary."""
+    that could overflow), else from the vocabulary when some of it lies outside the range
+    (a span over ID_RANGE_MAX), else oov_id."""
     first, ids = spec["id_range"]["first"], spec["id_range"]["ids"]
     last = first + len(ids) - 1
     inside = tf.logical_and(tensor >= first, tensor <= last)
     index = tf.clip_by_value(tensor, first, last) - first
-    return tf.where(inside, tf.gather(tf.constant(ids, tf.int32), index),
-                    _integer_lookup(spec, tensor))
+    covered = all(first <= key <= last for key in spec["vocabulary"])
+    outside = tf.fill(tf.shape(tensor), spec["oov_id"]) if covered else \
+        _integer_lookup(spec, tensor)
+    return tf.where(inside, tf.gather(tf.constant(ids, tf.int32), index), outside)
 
 
 def _integer_lookup(spec: dict, tensor: tf.Tensor) -> tf.Tensor:

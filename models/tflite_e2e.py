@@ -162,11 +162,16 @@ def input_dtype(spec: dict):
 
 
 class EndToEnd(tf.Module):
-    """Raw feature tensors -> encoded vector -> core -> probabilities."""
+    """Raw feature tensors -> encoded vector -> core -> probabilities.
+
+    The module holds the core's variables, not the Keras model: saving a tracked Keras
+    model also traces every layer's call for Keras to revive it, which the converter
+    never reads (the serving module in models/trainer.py does the same)."""
 
     def __init__(self, specs: list[dict], core: tf.keras.Model):
         super().__init__()
-        self.specs, self.core = specs, core
+        self.specs = specs
+        self.core_variables = list(core.variables)
         self.tables = {}
         for spec in specs:
             if spec["kind"] == CATEGORICAL and spec["dtype"] == "string":
@@ -179,7 +184,7 @@ class EndToEnd(tf.Module):
                     initializer, default_value=spec["oov_id"])
         signature = [tf.TensorSpec([None], input_dtype(s), name=s["name"]) for s in specs]
         self.serve = tf.function(
-            lambda *t: {OUTPUT: self.core(encode(self.specs, self.tables, t), training=False)},
+            lambda *t: {OUTPUT: core(encode(self.specs, self.tables, t), training=False)},
             input_signature=signature)
 
 

@@ -89,7 +89,7 @@ def ids_both_ways(transform, specs, batch_rows: list[dict]) -> tuple[dict, dict]
     """Per feature, the ids the transform gives and the ids the end-to-end encoding gives."""
     batch = parsed(batch_rows)
     expected = {k: v.numpy() for k, v in transform.transform_features_layer()(batch).items()}
-    module = tflite_e2e.EndToEnd(specs, tf.keras.Sequential())
+    module = tflite_e2e.EndToEnd(specs, tf.keras.Sequential([tf.keras.Input((1,))]))
     columns = tflite_e2e.dense_columns(FEATURES, batch)
     vector = tflite_e2e.encode(specs, module.tables,
                                [tf.constant(columns[s["name"]]) for s in specs]).numpy()

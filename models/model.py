@@ -21,6 +21,19 @@ from models.features import EMBEDDING, NUMERIC, Feature, FeatureSet
 STEPS_PER_EXECUTION = 50
 
 
+def hold_variables(model: tf.keras.Model, holder: tf.Module | None = None) -> tf.Module:
+    """`holder` (a new tf.Module by default) given the model's variables, not the model.
+
+    Every module that is saved or converted around a function calling the model holds
+    it this way: a tracked Keras model makes saving trace every layer's call for Keras to
+    revive it, which no consumer reads (TFMA, the Pusher, clients and the TFLite
+    converter call the signature). The function closes over the model itself."""
+    holder = tf.Module() if holder is None else holder
+    holder.trainable = list(model.trainable_variables)
+    holder.non_trainable = list(model.non_trainable_variables)
+    return holder
+
+
 @dataclass(frozen=True)
 class Segment:
     """Where one feature sits in the core's input vector."""

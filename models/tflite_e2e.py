@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from models.features import BUCKETIZED, CATEGORICAL, NUMERIC, Z_SCORE_CLIP, FeatureSet
+from models.model import hold_variables
 from models.preprocessing import vocabulary_name
 from models.transform_probe import Probe
 
@@ -162,16 +163,13 @@ def input_dtype(spec: dict):
 
 
 class EndToEnd(tf.Module):
-    """Raw feature tensors -> encoded vector -> core -> probabilities.
-
-    The module holds the core's variables, not the Keras model: saving a tracked Keras
-    model also traces every layer's call for Keras to revive it, which the converter
-    never reads (the serving module in models/trainer.py does the same)."""
+    """Raw feature tensors -> encoded vector -> core -> probabilities (holding the core's
+    variables, not the core: see `models.model.hold_variables`)."""
 
     def __init__(self, specs: list[dict], core: tf.keras.Model):
         super().__init__()
         self.specs = specs
-        self.core_variables = list(core.variables)
+        hold_variables(core, self)
         self.tables = {}
         for spec in specs:
             if spec["kind"] == CATEGORICAL and spec["dtype"] == "string":

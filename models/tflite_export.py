@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from components.layout import SIDECAR_FILE, TFLITE_FILE
-from models.model import Segment, predicted_class
+from models.model import Segment, hold_variables, predicted_class
 
 # Folder of the Model artifact (beside Format-Serving) that holds the TFLite export.
 SIDECAR_FORMAT = "conveyor-tflite/1"
@@ -79,12 +79,9 @@ def quantize(vectors: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
 
 
 def float_size(core: tf.keras.Model) -> int:
-    """Bytes of the same core as a float32 TFLite file: the like-for-like size baseline.
-
-    Converted from a function of a module that holds the core's variables, not from the
-    Keras model, whose conversion saves it and traces every layer for Keras to revive."""
-    holder = tf.Module()
-    holder.core_variables = list(core.variables)
+    """Bytes of the same core as a float32 TFLite file: the like-for-like size baseline
+    (converted around `models.model.hold_variables`, not from the Keras model)."""
+    holder = hold_variables(core)
     spec = tf.TensorSpec([None, *core.inputs[0].shape[1:]], tf.float32)
     function = tf.function(lambda x: core(x, training=False)).get_concrete_function(spec)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function], holder)

@@ -22,7 +22,7 @@ from components.layout import SERVING_SIGNATURE, TFLITE_MODEL_DIR, TRANSFORM_SUB
 from models import autograph_rules
 from models import tflite_deploy, tflite_export
 from models.features import CATEGORICAL, BUCKETIZED, FeatureSet
-from models.model import build_model, loss_name
+from models.model import build_model, hold_variables, loss_name
 from models.preprocessing import vocabulary_name
 
 REPRESENTATIVE_ROWS = 1000
@@ -123,14 +123,10 @@ def encoded(encoder: tf.keras.Model, batches, limit: int) -> tuple[np.ndarray, n
 
 def serving_module(model, transform_output: tft.TFTransformOutput,
                    feature_set: FeatureSet) -> tf.Module:
-    """What the SavedModel holds: the model's variables (`trainable`, `non_trainable`), the
-    transform layer and `serve` (serialized tf.Examples in, predictions out). Saving the
-    Keras model itself also traced and saved every layer's call for Keras to revive it,
-    which no consumer does (TFMA, the Pusher and clients call the signature): seconds per
-    run for nothing."""
-    module = tf.Module()
-    module.trainable = list(model.trainable_variables)  # all in the core: the encoder has none
-    module.non_trainable = list(model.non_trainable_variables)
+    """What the SavedModel holds: the model's variables (`trainable`, `non_trainable`, all in
+    the core: the encoder has none), the transform layer and `serve` (serialized tf.Examples
+    in, predictions out)."""
+    module = hold_variables(model)
     module.tft_layer = transform_output.transform_features_layer()
     raw_spec = transform_output.raw_feature_spec()
     raw_spec.pop(feature_set.label.name, None)

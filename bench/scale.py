@@ -85,6 +85,12 @@ def stock_at(size: float, folder: Path, data: inputs.Inputs, args) -> dict:
             "cut_off": measured.wall_seconds >= args.stock_timeout}
 
 
+def _keep(figures: dict, path: Path | None) -> None:
+    """Written after every run, so an hours-long run that is cut short keeps what it measured."""
+    if path:
+        path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+
+
 def _csv_bytes(root: Path) -> int:
     return sum(path.stat().st_size for path in root.rglob("*.csv"))
 
@@ -106,28 +112,29 @@ def main(argv=None) -> int:
     command = "python bench/scale.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     started = datetime.datetime.now(datetime.timezone.utc)
     machine = environment.describe()
-    conveyor, stock = [], None
+    conveyor: list = []
     if args.work_dir:
         args.work_dir.mkdir(parents=True, exist_ok=True)
+    figures = {"command": command, "started": started.isoformat(), "machine": machine,
+               "conveyor": conveyor, "stock": None,
+               "targets": {"peak_bytes": PEAK_TARGET_BYTES, "growth": GROWTH_TARGET}}
     for size in args.sizes:
         folder = Path(tempfile.mkdtemp(prefix=f"conveyor-scale-{size:g}x-", dir=args.work_dir))
         try:
             print(f"{size:g}x: preparing data in {folder}", file=sys.stderr, flush=True)
             data = inputs.build(size, folder / "data")
             conveyor.append(conveyor_at(size, folder, data, args))
+            _keep(figures, args.json)
             if args.stock_at == size:
-                stock = stock_at(size, folder, data, args)
+                figures["stock"] = stock_at(size, folder, data, args)
+                _keep(figures, args.json)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     machine["load_after"] = environment.load_average()
-    figures = {"command": command, "started": started.isoformat(), "machine": machine,
-               "conveyor": conveyor, "stock": stock,
-               "targets": {"peak_bytes": PEAK_TARGET_BYTES, "growth": GROWTH_TARGET}}
+    _keep(figures, args.json)
     print(environment.render_header(command, started, machine, args))
     print()
     print(scale_report.render(figures))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     if args.svg:
         args.svg.write_text(scale_report.svg(figures), encoding="utf-8")
     return 0 if all(r["returncode"] == 0 for r in conveyor) else 1

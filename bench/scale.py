@@ -82,7 +82,22 @@ def stock_at(size: float, folder: Path, data: inputs.Inputs, args) -> dict:
                                  args.stock_timeout)
     return {"size": size, "returncode": measured.returncode,
             "wall_seconds": measured.wall_seconds, "peak_rss_bytes": measured.peak_rss_bytes,
-            "cut_off": measured.wall_seconds >= args.stock_timeout}
+            "cut_off": measured.wall_seconds >= args.stock_timeout,
+            "components": _stock_progress(folder / "stock")}
+
+
+def _stock_progress(work: Path) -> list[dict]:
+    """Each stock component's state and time from its ML Metadata, so a run that was cut
+    off or killed says how far it got (its folder is removed afterwards)."""
+    from bench import component_times
+    from bench.stock_pipeline import PIPELINE_NAME, paths
+
+    metadata = paths(work)["metadata_path"]
+    if not metadata.exists():
+        return []
+    times = component_times.latest_run_times(component_times.open_sqlite(metadata),
+                                             PIPELINE_NAME)
+    return [{"node": t.node, "state": t.state, "seconds": t.seconds} for t in times]
 
 
 def _keep(figures: dict, path: Path | None) -> None:

@@ -16,7 +16,8 @@ COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 
 def render(figures: dict) -> str:
-    return "\n\n".join(filter(None, [_runs(figures), _growth(figures), _verdicts(figures)]))
+    return "\n\n".join(filter(None, [_runs(figures), _stock(figures), _growth(figures),
+                                      _verdicts(figures)]))
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -38,9 +39,23 @@ def _runs(figures: dict) -> str:
                    "Evaluator AUC"], rows)
 
 
+def _stock(figures: dict) -> str:
+    """How far the stock example got: a finished component's time, or its state at the end
+    (a component still running when the run was cut off or killed has no time of its own)."""
+    stock = figures.get("stock") or {}
+    steps = stock.get("components") or []
+    if not steps:
+        return ""
+    parts = [f"{c['node']} {c['seconds']:,.1f} s" if c["state"] in ("executed", "cached")
+             else f"{c['node']} {c['state']} at the end" for c in steps]
+    return f"Stock at {stock['size']:g}×, by component: " + ", ".join(parts) + "."
+
+
 def _outcome(run: dict) -> str:
     if run.get("cut_off"):
         return f"cut off at {run['wall_seconds']:,.0f} (not finished)"
+    if run["returncode"] < 0:  # the kernel's OOM killer sends signal 9
+        return f"killed (signal {-run['returncode']}) after {run['wall_seconds']:,.0f}"
     if run["returncode"] != 0:
         return f"failed (exit {run['returncode']}) after {run['wall_seconds']:,.0f}"
     return f"{run['wall_seconds']:,.1f}"

@@ -47,6 +47,17 @@ def test_a_stock_run_cut_off_says_so():
                                                                              stock=stock))
 
 
+def test_a_killed_stock_run_says_how_far_it_got():
+    stock = {"size": 1000.0, "returncode": -9, "wall_seconds": 1043.7, "peak_rss_bytes": GIB,
+             "cut_off": False,
+             "components": [{"node": "CsvExampleGen", "state": "executed", "seconds": 900.25},
+                            {"node": "StatisticsGen", "state": "running", "seconds": 0.0}]}
+    text = scale_report.render(_figures(900.0, GIB, stock=stock))
+    assert "killed (signal 9) after 1,044" in text
+    assert ("Stock at 1000×, by component: CsvExampleGen 900.2 s, "
+            "StatisticsGen running at the end.") in text
+
+
 def test_the_plot_is_svg_with_a_line_per_component_and_end_to_end():
     root = ElementTree.fromstring(scale_report.svg(_figures(900.0, GIB)))
     lines = root.findall("{http://www.w3.org/2000/svg}polyline")

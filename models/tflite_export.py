@@ -70,12 +70,13 @@ def core_only(representative: np.ndarray) -> Callable[[tf.keras.Model], Converte
     return lambda core: Converted(convert_int8(core, representative))
 
 
-def quantize(vectors: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+def quantize(vectors, scale: float, zero_point: int) -> tf.Tensor:
     """float -> int8 as TFLite's QUANTIZE kernel does it: x / scale in double precision,
-    halves rounded away from zero (numpy's round takes them to even), then the zero point."""
-    scaled = np.asarray(vectors, np.float64) / np.float64(np.float32(scale))
-    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
-    return np.clip(rounded + zero_point, -128, 127).astype(np.int8)
+    halves rounded away from zero (tf.round takes them to even), then the zero point.
+    TF ops, so that a client's input graph can end in the core's int8 input."""
+    scaled = tf.cast(vectors, tf.float64) / np.float64(np.float32(scale))
+    rounded = tf.sign(scaled) * tf.floor(tf.abs(scaled) + 0.5)
+    return tf.cast(tf.clip_by_value(rounded + zero_point, -128, 127), tf.int8)
 
 
 def float_size(core: tf.keras.Model) -> int:
@@ -97,22 +98,31 @@ class Int8Model:
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
+        self._shape = tuple(self.input["shape"])
 
     def _fit_batch(self, shape) -> None:
         """Resizes the input only when the batch shape changes (allocation is not free)."""
-        current = self.interpreter.get_input_details()[0]["shape"]
-        if tuple(current) != tuple(shape):
+        if self._shape != tuple(shape):
             self.interpreter.resize_tensor_input(self.input["index"], list(shape))
             self.interpreter.allocate_tensors()
+            self._shape = tuple(shape)
+
+    def quantize(self, vectors) -> tf.Tensor:
+        """Float vectors as this core's int8 input."""
+        scale, zero = self.input["quantization"]
+        return quantize(vectors, scale, zero)
 
     def predict(self, vectors: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        scale, zero = self.input["quantization"]
+        return self.predict_quantized(self.quantize(vectors).numpy(), batch_size)
+
+    def predict_quantized(self, quantized: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Probabilities from the core's int8 input, as `quantize` makes it."""
         out_scale, out_zero = self.output["quantization"]
         results = []
-        for start in range(0, len(vectors), batch_size):
-            batch = vectors[start:start + batch_size]
+        for start in range(0, len(quantized), batch_size):
+            batch = quantized[start:start + batch_size]
             self._fit_batch(batch.shape)
-            self.interpreter.set_tensor(self.input["index"], quantize(batch, scale, zero))
+            self.interpreter.set_tensor(self.input["index"], batch)
             self.interpreter.invoke()
             raw = self.interpreter.get_tensor(self.output["index"]).astype(np.float32)
             results.append((raw - out_zero) * out_scale)

@@ -33,7 +33,8 @@ class TFLitePredictor:
     """Parse → transform → encode per the sidecar's layout → int8 core → dequantize.
 
     Preparing the input is the TF part (the transform has vocabulary lookups, which are
-    not TFLite ops); it runs as one compiled graph, the core in the TFLite interpreter.
+    not TFLite ops); it runs as one compiled graph that ends in the core's int8 input,
+    the core in the TFLite interpreter.
     """
 
     def __init__(self, version_dir: Path | str):
@@ -45,26 +46,42 @@ class TFLitePredictor:
         self.raw_spec.pop(self.sidecar["output"]["label"], None)
         self.transform_layer = self.transform.transform_features_layer()
         self.layout = self.sidecar["input"]["layout"]
-        # Called as its one concrete function: at batch 1 the tf.function's own dispatch
-        # (binding and matching arguments) costs as much as the graph (docs/BENCHMARKS.md).
-        self._prepare_graph = self._prepare.get_concrete_function()
+        # The int8 values of a one-hot slice's 0 and 1, by the core's own rounding.
+        self._off, self._on = (int(v) for v in self.core.quantize([0.0, 1.0]).numpy())
+        # Each graph is called as its one concrete function: at batch 1 the tf.function's
+        # own dispatch (binding and matching arguments) costs as much as the graph
+        # (docs/BENCHMARKS.md).
+        spec = tf.TensorSpec([None], tf.string)
+        self._float_graph = tf.function(
+            lambda serialized: self._lay_out(serialized, False)).get_concrete_function(spec)
+        self._int8_graph = tf.function(
+            lambda serialized: self._lay_out(serialized, True)).get_concrete_function(spec)
 
     def encode(self, serialized: list[bytes]) -> np.ndarray:
-        return self._prepare_graph(tf.constant(serialized)).numpy()
+        """The core's input as float vectors (before quantization)."""
+        return self._float_graph(tf.constant(serialized)).numpy()
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-    def _prepare(self, serialized):
-        """Parse, transform and lay out per the sidecar, as one compiled TF graph."""
+    def _lay_out(self, serialized, quantized: bool):
+        """Parse, transform and lay out per the sidecar. `quantized`: as the core's int8
+        input, a one-hot slice taking the int8 values of 0 and 1 directly, so that only the
+        z-scores go through the float → int8 rounding (the same values, a fraction of the
+        work: the vector is mostly one-hot)."""
         transformed = self.transform_layer(tf.io.parse_example(serialized, self.raw_spec))
         parts = []
         for segment in self.layout:
             values = tf.reshape(transformed[segment["transformed"]], [-1])
             if segment["encoding"] == "z_score":
-                parts.append(tf.reshape(tf.cast(values, tf.float32), [-1, 1]))
+                column = tf.reshape(tf.cast(values, tf.float32), [-1, 1])
+                parts.append(self.core.quantize(column) if quantized else column)
+            elif quantized:
+                parts.append(tf.one_hot(tf.cast(values, tf.int64), segment["width"],
+                                        on_value=self._on, off_value=self._off, dtype=tf.int8))
             else:
                 parts.append(tf.one_hot(tf.cast(values, tf.int64), segment["width"]))
         return tf.concat(parts, axis=1)
 
     def predict(self, serialized: list[bytes], batch_size: int = 1024) -> np.ndarray:
-        return np.concatenate([self.core.predict(self.encode(serialized[i:i + batch_size]))
-                               for i in range(0, len(serialized), batch_size)])
+        return np.concatenate([
+            self.core.predict_quantized(self._int8_graph(tf.constant(serialized[i:i + batch_size]))
+                                        .numpy())
+            for i in range(0, len(serialized), batch_size)])

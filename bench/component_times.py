@@ -42,6 +42,14 @@ def latest_run_times(store: metadata_store.MetadataStore,
             for e in walk.run_executions(run)]
 
 
+def latest_run_times_at(metadata: Path, pipeline_name: str) -> list[ComponentTime]:
+    """`latest_run_times` from the SQLite store at `metadata`; none when a run that never
+    started (or a cut-off one) left no store."""
+    if not metadata.exists():
+        return []
+    return latest_run_times(open_sqlite(metadata), pipeline_name)
+
+
 def latest_output_uri(store: metadata_store.MetadataStore, pipeline_name: str, node: str,
                       key: str) -> str | None:
     """The URI of the `key` output the latest run of `node` produced or reused."""

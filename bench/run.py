@@ -99,14 +99,12 @@ def run_twice(name: str, command: list[str], logs: Path, args, metadata: Path,
     print(f"  {name}: first run ...", file=sys.stderr, flush=True)
     first = process_probe.run(command, logs / f"{name}-first.log", REPO, child_env(),
                               args.timeout)
-    times = (component_times.latest_run_times(component_times.open_sqlite(metadata),
-                                              pipeline_name) if metadata.exists() else [])
+    times = component_times.latest_run_times_at(metadata, pipeline_name)
     print(f"  {name}: {first.wall_seconds:.1f} s (exit {first.returncode}); cached re-run ...",
           file=sys.stderr, flush=True)
     cached = process_probe.run(command, logs / f"{name}-cached.log", REPO, child_env(),
                                args.timeout)
-    cached_times = (component_times.latest_run_times(component_times.open_sqlite(metadata),
-                                                     pipeline_name) if metadata.exists() else [])
+    cached_times = component_times.latest_run_times_at(metadata, pipeline_name)
     return report.PipelineRun(name, first.returncode, first.wall_seconds, first.peak_rss_bytes,
                               times, cached.returncode, cached.wall_seconds, str(first.log),
                               cached_times)

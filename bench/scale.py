@@ -62,9 +62,7 @@ def conveyor_at(size: float, folder: Path, data: inputs.Inputs, args) -> dict:
     print(f"{size:g}x: Conveyor on {data.rows:,} rows ...", file=sys.stderr, flush=True)
     measured = process_probe.run(command, folder / "conveyor.log", REPO, run.child_env(),
                                  args.timeout)
-    metadata = workspace / "metadata.sqlite"
-    times = (component_times.latest_run_times(component_times.open_sqlite(metadata),
-                                              run.CONVEYOR_NAME) if metadata.exists() else [])
+    times = component_times.latest_run_times_at(workspace / "metadata.sqlite", run.CONVEYOR_NAME)
     return {"size": size, "rows": data.rows, "csv_bytes": _csv_bytes(data.conveyor_root),
             "returncode": measured.returncode, "wall_seconds": measured.wall_seconds,
             "peak_rss_bytes": measured.peak_rss_bytes,
@@ -92,11 +90,7 @@ def _stock_progress(work: Path) -> list[dict]:
     from bench import component_times
     from bench.stock_pipeline import PIPELINE_NAME, paths
 
-    metadata = paths(work)["metadata_path"]
-    if not metadata.exists():
-        return []
-    times = component_times.latest_run_times(component_times.open_sqlite(metadata),
-                                             PIPELINE_NAME)
+    times = component_times.latest_run_times_at(paths(work)["metadata_path"], PIPELINE_NAME)
     return [{"node": t.node, "state": t.state, "seconds": t.seconds} for t in times]
 
 
@@ -127,18 +121,17 @@ def main(argv=None) -> int:
     command = "python bench/scale.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     started = datetime.datetime.now(datetime.timezone.utc)
     machine = environment.describe()
-    conveyor: list = []
     if args.work_dir:
         args.work_dir.mkdir(parents=True, exist_ok=True)
     figures = {"command": command, "started": started.isoformat(), "machine": machine,
-               "conveyor": conveyor, "stock": None,
+               "conveyor": [], "stock": None,
                "targets": {"peak_bytes": PEAK_TARGET_BYTES, "growth": GROWTH_TARGET}}
     for size in args.sizes:
         folder = Path(tempfile.mkdtemp(prefix=f"conveyor-scale-{size:g}x-", dir=args.work_dir))
         try:
             print(f"{size:g}x: preparing data in {folder}", file=sys.stderr, flush=True)
             data = inputs.build(size, folder / "data")
-            conveyor.append(conveyor_at(size, folder, data, args))
+            figures["conveyor"].append(conveyor_at(size, folder, data, args))
             _keep(figures, args.json)
             if args.stock_at == size:
                 figures["stock"] = stock_at(size, folder, data, args)
@@ -152,7 +145,7 @@ def main(argv=None) -> int:
     print(scale_report.render(figures))
     if args.svg:
         args.svg.write_text(scale_report.svg(figures), encoding="utf-8")
-    return 0 if all(r["returncode"] == 0 for r in conveyor) else 1
+    return 0 if all(r["returncode"] == 0 for r in figures["conveyor"]) else 1
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ so the sidecar is proven sufficient rather than assumed to be.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -48,14 +49,18 @@ class TFLitePredictor:
         self.layout = self.sidecar["input"]["layout"]
         # The int8 values of a one-hot slice's 0 and 1, by the core's own rounding.
         self._off, self._on = (int(v) for v in self.core.quantize([0.0, 1.0]).numpy())
-        # Each graph is called as its one concrete function: at batch 1 the tf.function's
-        # own dispatch (binding and matching arguments) costs as much as the graph
-        # (docs/BENCHMARKS.md).
-        spec = tf.TensorSpec([None], tf.string)
-        self._float_graph = tf.function(
-            lambda serialized: self._lay_out(serialized, False)).get_concrete_function(spec)
-        self._int8_graph = tf.function(
-            lambda serialized: self._lay_out(serialized, True)).get_concrete_function(spec)
+        self._int8_graph = self._graph(quantized=True)
+
+    def _graph(self, quantized: bool):
+        """`_lay_out` as its one concrete function: at batch 1 a tf.function's own dispatch
+        (binding and matching arguments) costs as much as the graph (docs/BENCHMARKS.md)."""
+        return tf.function(lambda serialized: self._lay_out(serialized, quantized)
+                           ).get_concrete_function(tf.TensorSpec([None], tf.string))
+
+    @functools.cached_property
+    def _float_graph(self):
+        """Traced on first use: predictions never need the float vectors."""
+        return self._graph(quantized=False)
 
     def encode(self, serialized: list[bytes]) -> np.ndarray:
         """The core's input as float vectors (before quantization)."""

@@ -42,7 +42,7 @@ from components.versioned_pusher.component import VersionedPusher
 from components import baseline_resolver as baseline_lib
 from pipeline.config import Config, MetricThreshold
 from pipeline.dataset.spans import SPAN_PATTERN
-from pipeline.source_tree import ROOT
+from pipeline.source_tree import ROOT, code_digest
 
 # The code that runs inside components: a change to it must invalidate their cache.
 COMPONENT_SIDE_CODE = (ROOT / "components", ROOT / "models")
@@ -247,9 +247,4 @@ def _span_range(span: Optional[int]) -> Optional[range_config_pb2.RangeConfig]:
 def components_fingerprint() -> str:
     """A digest of the code that runs inside components (the custom components, the
     resolver strategy, the module files), for caching and lineage."""
-    digest = hashlib.sha256()
-    for folder in COMPONENT_SIDE_CODE:
-        for path in sorted(folder.rglob("*.py")):
-            digest.update(str(path.relative_to(ROOT)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return code_digest(COMPONENT_SIDE_CODE)[:16]

@@ -96,11 +96,13 @@ def _anomalies(summary: RunSummary, outputs) -> None:
 
 
 def _evaluation(summary: RunSummary, outputs) -> None:
-    for artifact in outputs.get("evaluation", []):
-        summary.metrics.update(evaluation.overall_metrics(artifact.uri))
-        summary.failed_thresholds = evaluation.failed_thresholds(artifact.uri)
     for artifact in outputs.get("blessing", []):
         summary.blessed = bool(int_property(artifact, "blessed"))
+    for artifact in outputs.get("evaluation", []):
+        summary.metrics.update(evaluation.overall_metrics(artifact.uri))
+        # A blessed model missed no threshold, and reading them loads TFMA's whole package.
+        if summary.blessed is not True:
+            summary.failed_thresholds = evaluation.failed_thresholds(artifact.uri)
 
 
 def _pushed(summary: RunSummary, outputs) -> None:

@@ -45,12 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the whole pipeline with the local Beam runner")
     add_run_arguments(run)
+    run.add_argument("--rerun", action="store_true", help="run through TFX (whose cache still "
+                     "applies) even when nothing changed since the last complete run")
     run.set_defaults(handler=run_command, until=None)
 
     validate = commands.add_parser("validate", help="ingest and validate a span only (up to "
                                    "the ValidationGate): check new data without training")
     add_run_arguments(validate)
-    validate.set_defaults(handler=run_command, until=VALIDATION_NODE)
+    validate.set_defaults(handler=run_command, until=VALIDATION_NODE, rerun=True)
 
     check = commands.add_parser("check", help="check the workspace's metadata store: every "
                                 "LIVE artifact's files exist, no execution left RUNNING")
@@ -115,37 +117,63 @@ def run_command(args: argparse.Namespace) -> int:
     config = config_lib.load(args.config).with_overrides(
         data_root=args.data_root, span=args.span, workspace=args.workspace,
         beam_runner=args.beam_runner)
-    from components.validation_gate.executor import AnomaliesFound
-    from pipeline.runners import console
+    from pipeline.runners import unchanged
+
+    with exclusive(config.workspace):
+        earlier = None if args.until or args.rerun else unchanged.unchanged_run(config)
+        if earlier is not None:
+            print(f"Nothing changed since run {earlier.run_id} (config, schema, span files, "
+                  f"code, packages): its results stand; `run --rerun` runs the pipeline "
+                  f"through TFX's cache.", file=sys.stderr)
+            summary, failure = earlier, None
+        else:
+            summary, failure = _run_pipeline(config, args.until, args.verbose)
+    return _report_run(summary, failure, args.format)
+
+
+def _run_pipeline(config, until, verbose: bool):
+    """Runs the pipeline with the workspace locked; returns the run's summary read back
+    from ML Metadata (None if it never started) and the failure that stopped it, if any."""
+    from pipeline.runners import console, unchanged
     from pipeline.runners import local as local_runner
     from pipeline.metadata import store as metadata_store
     from pipeline.summary import summary as run_summary
+
+    started = time.time()
+    digest, failure = None, None
+    try:
+        digest = unchanged.inputs_digest(config)
+    except Exception:  # noqa: BLE001  (the run's own checks name the unreadable input)
+        pass
+    try:
+        with console.native_stderr_to(None if verbose else config.workspace / console.RUN_LOG):
+            local_runner.run(config, until=until)
+    except Exception as error:  # noqa: BLE001  (reported after the summary)
+        failure = error
+    store = metadata_store.open_store(config)
+    summary = run_summary.summarize(store, config.name, since=started,
+                                    pipeline_root=str(config.pipeline_root))
+    if summary is not None:
+        report_cli.write_after_run(store, config, summary)
+        if failure is None and until is None and digest is not None:
+            unchanged.record(store, config, summary, digest)
+    return summary, failure
+
+
+def _report_run(summary, failure, output_format: str) -> int:
+    """Prints the summary and turns the run's outcome into the exit status."""
     from pipeline.summary import text as summary_text
 
-    with exclusive(config.workspace):
-        started = time.time()
-        failure = None
-        try:
-            with console.native_stderr_to(None if args.verbose
-                                          else config.workspace / console.RUN_LOG):
-                local_runner.run(config, until=args.until)
-        except AnomaliesFound as error:
-            failure = error
-        except Exception as error:  # noqa: BLE001  (reported below, after the summary)
-            failure = error
-        store = metadata_store.open_store(config)
-        summary = run_summary.summarize(store, config.name, since=started,
-                                        pipeline_root=str(config.pipeline_root))
-        if summary is not None:
-            report_cli.write_after_run(store, config, summary)
     if summary is not None:
-        print(json.dumps(summary.to_dict(), indent=2) if args.format == "json"
+        print(json.dumps(summary.to_dict(), indent=2) if output_format == "json"
               else summary_text.render_text(summary))
-    if isinstance(failure, AnomaliesFound):
-        print("Stopped: data validation found anomalies; nothing was trained or pushed.",
-              file=sys.stderr)
-        return EXIT_FINDING
     if failure is not None:
+        from components.validation_gate.executor import AnomaliesFound  # imports TFX
+
+        if isinstance(failure, AnomaliesFound):
+            print("Stopped: data validation found anomalies; nothing was trained or pushed.",
+                  file=sys.stderr)
+            return EXIT_FINDING
         failed = [n for n, s in (summary.components if summary else []) if s == "failed"]
         raise component_failure(failure, failed[0] if failed else None) from failure
     if summary is not None and summary.blessed is False:

@@ -160,7 +160,7 @@ def test_second_run_is_cached_end_to_end_and_pushes_nothing_new(runs):
     """The baseline leaves out the candidate, so the model the first run blessed does not
     become the Evaluator's new baseline: nothing is evaluated or pushed again."""
     before = runs.serving_versions()
-    second = runs.run()
+    second = runs.run("--rerun")  # through TFX: its cache, not the no-change answer
     assert second.returncode == 0, second.stderr[-3000:]
     states = runs.states()
     assert {node: states[node] for node in CACHEABLE} == {node: "cached" for node in CACHEABLE}
@@ -171,6 +171,36 @@ def test_second_run_is_cached_end_to_end_and_pushes_nothing_new(runs):
     serving = pushed[0].split(": ", 1)[1]
     assert f"(cached run, nothing new pushed): {serving}" in second.stdout
     assert "Pushed SavedModel" not in second.stdout
+
+
+def test_an_unchanged_run_answers_from_metadata_and_a_change_runs_again(runs):
+    """Nothing changed since the cached run: `run` prints that run's summary and adds no
+    run to ML Metadata. A config edit that no component reads ([serving]) is still a change:
+    the pipeline runs again, through TFX's cache."""
+    store = metadata_store.open_store(runs.config)
+    before = Walker(store, runs.config.name).runs()
+    again = runs.run()
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"Nothing changed since run {before[-1].name}" in again.stderr
+    assert Walker(store, runs.config.name).runs() == before
+    summary = again.stdout.splitlines()
+    assert summary[0] == f"Run {before[-1].name} (span 3)"
+    assert [line for line in summary if "(cached run, nothing new pushed)" in line] == [
+        line for line in runs.run("--rerun").stdout.splitlines()
+        if "(cached run, nothing new pushed)" in line]
+    text = runs.config_path.read_text(encoding="utf-8")
+    assert "poll_seconds = 2\n" in text
+    runs.config_path.write_text(text.replace("poll_seconds = 2\n", "poll_seconds = 3\n"),
+                                encoding="utf-8")
+    try:
+        changed = runs.run()
+    finally:
+        runs.config_path.write_text(text, encoding="utf-8")
+    assert changed.returncode == 0, changed.stderr[-3000:]
+    assert "Nothing changed" not in changed.stderr
+    assert len(Walker(store, runs.config.name).runs()) == len(before) + 2
+    states = runs.states()
+    assert {node: states[node] for node in CACHEABLE} == {node: "cached" for node in CACHEABLE}
 
 
 def add_span(runs: Runs, number: int, column: str, bad_value: str, every: int = 50) -> Path:

@@ -34,6 +34,9 @@ PIPELINE, PIPELINE_RUN, NODE = "pipeline", "pipeline_run", "node"
 BASELINE_KEY = "baseline_model"
 # The run context's custom property naming the run's HTML report (pipeline/summary/html.py).
 REPORT_PROPERTY = "report_html"
+# The run context's custom property holding the digest of a complete run's inputs
+# (pipeline/runners/unchanged.py).
+INPUTS_DIGEST_PROPERTY = "conveyor_inputs_digest"
 
 @dataclass(frozen=True)
 class NodeExecution:

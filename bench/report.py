@@ -13,9 +13,10 @@ from typing import Optional
 from bench.component_times import ComponentTime
 from bench.model_metrics import BATCH_SIZES, ModelFigures
 
-# Conveyor / stock wall time targets by size (× the bundled rows); other sizes: no target.
-WALL_TARGETS = {1.0: 0.5, 10.0: 0.5, 100.0: 0.35}
-CACHED_TARGET = 0.5
+# Conveyor / stock wall time targets by size (× the bundled rows; issue #17); other sizes:
+# no target.
+WALL_TARGETS = {1.0: 0.3, 10.0: 0.3, 100.0: 0.2}
+CACHED_TARGET = 0.2
 SIZE_TARGET = 3.0
 AUC_TOLERANCE = 0.01
 
@@ -31,6 +32,9 @@ class PipelineRun:
     cached_seconds: float = math.nan
     log: str = ""
     cached_components: list[ComponentTime] = field(default_factory=list)
+    # Conveyor's `run --rerun` after the unchanged re-run: the same no-change run through
+    # TFX's cache, which `cached_components` then describes.
+    through_cache_seconds: float = math.nan
 
     @property
     def rerun_executed(self) -> list[str]:
@@ -97,6 +101,11 @@ def ratio_rows(result: SizeResult) -> list[list[str]]:
          _num(ratio(ratio(result.rows, conveyor.ingest_seconds),
                     ratio(result.rows, stock.ingest_seconds)), 2), "—", _verdict(None)],
     ]
+    if not math.isnan(conveyor.through_cache_seconds):
+        through = ratio(conveyor.through_cache_seconds, stock.cached_seconds)
+        rows.insert(2, ["re-run through TFX's cache (s)", _num(stock.cached_seconds),
+                        _num(conveyor.through_cache_seconds), _num(through, 2), "—",
+                        _verdict(None)])
     rows.append(["re-run: executed, not cached", ", ".join(stock.rerun_executed) or "none",
                  ", ".join(conveyor.rerun_executed) or "none", "", "—", _verdict(None)])
     for run in (stock, conveyor):

@@ -35,7 +35,8 @@ def test_completes_and_prints_every_table(smoke_run):
                    "component", "size (KiB)", "µs/example @1", "µs/example @256", "accuracy",
                    "AUC"):
         assert column in out, column
-    for row in ("end-to-end wall (s)", "cached re-run (s)", "peak memory (MiB)",
+    for row in ("end-to-end wall (s)", "cached re-run (s)", "re-run through TFX's cache (s)",
+                "peak memory (MiB)",
                 "ingestion (rows/s)", "CsvExampleGen", "Transform", "Trainer", "Evaluator",
                 "Conveyor SavedModel", "Conveyor int8 TFLite core",
                 "Conveyor int8 TFLite end to end", "stock SavedModel",

@@ -8,9 +8,13 @@ import os
 import shutil
 
 import pytest
+from ml_metadata.proto import metadata_store_pb2 as pb
 
 from pipeline import config as config_lib
+from pipeline.metadata import store as metadata_store
+from pipeline.metadata.walker import INPUTS_DIGEST_PROPERTY, Walker, string_property
 from pipeline.runners import unchanged
+from pipeline.summary.summary import summarize
 from pipeline.source_tree import ROOT
 from tests.conftest import TAXI_SCHEMA, slice_spans, taxi_config
 
@@ -96,3 +100,67 @@ def test_a_workspace_without_a_store_has_no_unchanged_run(setup):
     config, _, _, _ = setup
     assert unchanged.unchanged_run(config) is None
     assert not config.metadata_path.exists()  # looking did not create one
+
+
+def finished_run(store, run: str, uri: str, state=pb.Execution.COMPLETE) -> None:
+    """A run of pipeline "taxi" with one Trainer execution and its LIVE output at `uri`,
+    in the contexts TFX gives them (tests/metadata_scope_test.py lays them out the same)."""
+    types = {name: store.put_context_type(pb.ContextType(name=name))
+             for name in ("pipeline", "pipeline_run", "node")}
+    execution_type = store.put_execution_type(pb.ExecutionType(name="tfx.Trainer"))
+    artifact_type = store.put_artifact_type(pb.ArtifactType(name="Model"))
+    names = {"pipeline": "taxi", "pipeline_run": run, "node": "taxi.Trainer"}
+    contexts = [store.get_context_by_type_and_name(kind, name)
+                or pb.Context(type_id=types[kind], name=name) for kind, name in names.items()]
+    artifact = pb.Artifact(type_id=artifact_type, uri=uri, state=pb.Artifact.LIVE)
+    event = pb.Event(type=pb.Event.OUTPUT)
+    event.path.steps.add().key = "model"
+    _, _, context_ids = store.put_execution(
+        pb.Execution(type_id=execution_type, last_known_state=state), [(artifact, event)],
+        contexts)
+    if not store.get_parent_contexts_by_context(context_ids[1]):
+        store.put_parent_contexts([pb.ParentContext(child_id=context_ids[1],
+                                                    parent_id=context_ids[0])])
+
+
+def recorded_run(config, run: str, uri: str, state=pb.Execution.COMPLETE):
+    store = metadata_store.open_store(config)
+    finished_run(store, run, uri, state)
+    unchanged.record(store, config, summarize(store, config.name, run_id=run),
+                     unchanged.inputs_digest(config))
+    return store
+
+
+def test_a_finished_run_answers_until_an_input_or_an_output_changes(setup, tmp_path):
+    config, data, _, _ = setup
+    config.workspace.mkdir()
+    model = tmp_path / "model"
+    model.mkdir()
+    store = recorded_run(config, "run-1", str(model))
+    answer = unchanged.unchanged_run(config)
+    assert (answer.run_id, answer.components, answer.seconds) == (
+        "run-1", [("Trainer", "cached")], {})
+
+    model.rename(tmp_path / "moved")  # an output gone: TFX runs (and `check` says why)
+    assert unchanged.unchanged_run(config) is None
+    (tmp_path / "moved").rename(model)
+    assert unchanged.unchanged_run(config).run_id == "run-1"
+
+    span = data / "span-2" / "data.csv"
+    stat = span.stat()
+    os.utime(span, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert unchanged.unchanged_run(config) is None
+    os.utime(span, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert unchanged.unchanged_run(config).run_id == "run-1"
+
+    finished_run(store, "run-2", str(model))  # a later run, recorded or not, comes first
+    assert unchanged.unchanged_run(config) is None
+
+
+def test_a_run_that_did_not_finish_is_not_recorded(setup, tmp_path):
+    config, _, _, _ = setup
+    config.workspace.mkdir()
+    store = recorded_run(config, "run-1", str(tmp_path), state=pb.Execution.FAILED)
+    assert string_property(Walker(store, config.name).run("run-1"),
+                           INPUTS_DIGEST_PROPERTY) is None
+    assert unchanged.unchanged_run(config) is None

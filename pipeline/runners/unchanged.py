@@ -6,7 +6,8 @@ TensorFlow, Beam and every component, compiles the pipeline and asks the store a
 node, only to find every one cached. A run that finishes (every component executed or
 cached) records a digest of what its results depend on on its pipeline_run context; a
 later `run` whose digest is the same, whose store holds no run of the pipeline since, and
-whose recorded outputs are all still on disk, prints that run's summary instead.
+whose recorded outputs (with the serving version and the run's page it names) are all
+still on disk, prints that run's summary instead.
 
 The digest is stricter than TFX's cache key, never looser: the effective config (after
 the command line's overrides), the schema file's bytes, the span's files by name, size
@@ -90,7 +91,8 @@ def unchanged_run(config: Config) -> Optional[RunSummary]:
     uris = [artifact.uri for item in executions
             for artifacts in walk.outputs(item.execution).values() for artifact in artifacts]
     summary = summarize(store, config.name, run_id=run.name)
-    if summary is None or not _all_exist(uris + [summary.saved_model or ""]):
+    if summary is None or not _all_exist(uris + [summary.saved_model or "",
+                                                 summary.report or ""]):
         return None
     return dataclasses.replace(summary, components=[(node, "cached")
                                                     for node, _ in summary.components],

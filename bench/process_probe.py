@@ -31,8 +31,16 @@ class Measured:
 
 
 def tree_rss(process: psutil.Process) -> int:
+    """The resident bytes of the process and its descendants. A descendant that exits
+    while psutil walks the tree makes `children` raise: this sample then counts the
+    process alone, rather than the sampling thread dying and every later peak going
+    unseen."""
+    try:
+        members = [process, *process.children(recursive=True)]
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        members = [process]
     total = 0
-    for member in [process, *process.children(recursive=True)]:
+    for member in members:
         try:
             total += member.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):

@@ -120,31 +120,30 @@ def run_command(args: argparse.Namespace) -> int:
     from pipeline.runners import unchanged
 
     with exclusive(config.workspace):
-        earlier = None if args.until or args.rerun else unchanged.unchanged_run(config)
+        digest = None if args.until else unchanged.digest_or_none(config)
+        earlier = (unchanged.unchanged_run(config, digest)
+                   if digest is not None and not args.rerun else None)
         if earlier is not None:
             print(f"Nothing changed since run {earlier.run_id} (config, schema, span files, "
                   f"code, packages): its results stand; `run --rerun` runs the pipeline "
                   f"through TFX's cache.", file=sys.stderr)
             summary, failure = earlier, None
         else:
-            summary, failure = _run_pipeline(config, args.until, args.verbose)
+            summary, failure = _run_pipeline(config, args.until, args.verbose, digest)
     return _report_run(summary, failure, args.format)
 
 
-def _run_pipeline(config, until, verbose: bool):
+def _run_pipeline(config, until, verbose: bool, digest):
     """Runs the pipeline with the workspace locked; returns the run's summary read back
-    from ML Metadata (None if it never started) and the failure that stopped it, if any."""
+    from ML Metadata (None if it never started) and the failure that stopped it, if any.
+    A run that completes records `digest`, its inputs' (None: nothing to record)."""
     from pipeline.runners import console, unchanged
     from pipeline.runners import local as local_runner
     from pipeline.metadata import store as metadata_store
     from pipeline.summary import summary as run_summary
 
     started = time.time()
-    digest, failure = None, None
-    try:
-        digest = unchanged.inputs_digest(config)
-    except Exception:  # noqa: BLE001  (the run's own checks name the unreadable input)
-        pass
+    failure = None
     try:
         with console.native_stderr_to(None if verbose else config.workspace / console.RUN_LOG):
             local_runner.run(config, until=until)
@@ -155,7 +154,7 @@ def _run_pipeline(config, until, verbose: bool):
                                     pipeline_root=str(config.pipeline_root))
     if summary is not None:
         report_cli.write_after_run(store, config, summary)
-        if failure is None and until is None and digest is not None:
+        if failure is None and digest is not None:
             unchanged.record(store, config, summary, digest)
     return summary, failure
 

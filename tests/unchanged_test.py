@@ -98,7 +98,7 @@ def test_the_pseudonymization_key_changes_it(setup, monkeypatch):
 
 def test_a_workspace_without_a_store_has_no_unchanged_run(setup):
     config, _, _, _ = setup
-    assert unchanged.unchanged_run(config) is None
+    assert unchanged.unchanged_run(config, unchanged.inputs_digest(config)) is None
     assert not config.metadata_path.exists()  # looking did not create one
 
 
@@ -137,24 +137,24 @@ def test_a_finished_run_answers_until_an_input_or_an_output_changes(setup, tmp_p
     model = tmp_path / "model"
     model.mkdir()
     store = recorded_run(config, "run-1", str(model))
-    answer = unchanged.unchanged_run(config)
+    answer = unchanged.unchanged_run(config, unchanged.inputs_digest(config))
     assert (answer.run_id, answer.components, answer.seconds) == (
         "run-1", [("Trainer", "cached")], {})
 
     model.rename(tmp_path / "moved")  # an output gone: TFX runs (and `check` says why)
-    assert unchanged.unchanged_run(config) is None
+    assert unchanged.unchanged_run(config, unchanged.inputs_digest(config)) is None
     (tmp_path / "moved").rename(model)
-    assert unchanged.unchanged_run(config).run_id == "run-1"
+    assert unchanged.unchanged_run(config, unchanged.inputs_digest(config)).run_id == "run-1"
 
     span = data / "span-2" / "data.csv"
     stat = span.stat()
     os.utime(span, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    assert unchanged.unchanged_run(config) is None
+    assert unchanged.unchanged_run(config, unchanged.inputs_digest(config)) is None
     os.utime(span, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert unchanged.unchanged_run(config).run_id == "run-1"
+    assert unchanged.unchanged_run(config, unchanged.inputs_digest(config)).run_id == "run-1"
 
     finished_run(store, "run-2", str(model))  # a later run, recorded or not, comes first
-    assert unchanged.unchanged_run(config) is None
+    assert unchanged.unchanged_run(config, unchanged.inputs_digest(config)) is None
 
 
 def test_a_run_that_did_not_finish_is_not_recorded(setup, tmp_path):
@@ -163,4 +163,4 @@ def test_a_run_that_did_not_finish_is_not_recorded(setup, tmp_path):
     store = recorded_run(config, "run-1", str(tmp_path), state=pb.Execution.FAILED)
     assert string_property(Walker(store, config.name).run("run-1"),
                            INPUTS_DIGEST_PROPERTY) is None
-    assert unchanged.unchanged_run(config) is None
+    assert unchanged.unchanged_run(config, unchanged.inputs_digest(config)) is None

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from ml_metadata import metadata_store
 
-from pipeline.metadata.walker import REPORT_PROPERTY, Walker
+from pipeline.metadata.walker import REPORT_PROPERTY, set_run_property
 
 
 def record_report(store: metadata_store.MetadataStore, pipeline_name: str, run_id: str,
                   path: str) -> None:
-    run = Walker(store, pipeline_name).run(run_id)
-    if run is None:
-        raise LookupError(f"no run '{run_id}' of pipeline '{pipeline_name}' in ML Metadata")
-    run.custom_properties[REPORT_PROPERTY].string_value = path
-    store.put_contexts([run])
+    set_run_property(store, pipeline_name, run_id, REPORT_PROPERTY, path)

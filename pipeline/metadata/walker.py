@@ -293,6 +293,16 @@ class Walker:
         return self.the_input(self.producer(model), "examples")
 
 
+def set_run_property(store: metadata_store.MetadataStore, pipeline_name: str, run_id: str,
+                     name: str, value: str) -> None:
+    """Sets a string custom property of the pipeline's run context `run_id`."""
+    run = Walker(store, pipeline_name).run(run_id)
+    if run is None:
+        raise LookupError(f"no run '{run_id}' of pipeline '{pipeline_name}' in ML Metadata")
+    run.custom_properties[name].string_value = value
+    store.put_contexts([run])
+
+
 def under(uri: str, root: str) -> bool:
     """Whether `uri` is `root` or inside it (not merely sharing its prefix)."""
     return uri == root or uri.startswith(root.rstrip("/") + "/")

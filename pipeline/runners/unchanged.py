@@ -30,7 +30,8 @@ from typing import Iterable, Optional
 from pipeline.config import Config
 from pipeline.dataset.spans import select_span
 from pipeline.metadata import store as metadata_store
-from pipeline.metadata.walker import INPUTS_DIGEST_PROPERTY, Walker, string_property
+from pipeline.metadata.walker import (INPUTS_DIGEST_PROPERTY, Walker, set_run_property,
+                                      string_property)
 from pipeline.source_tree import ROOT, code_digest
 from pipeline.summary.summary import RunSummary, summarize
 
@@ -73,26 +74,31 @@ def _version(name: str) -> str:
         return ""
 
 
-def unchanged_run(config: Config) -> Optional[RunSummary]:
-    """The summary of the last complete run, as a cached run reports it, when nothing has
-    changed since; None when the pipeline has to run."""
-    if config.metadata.backend == "sqlite" and not config.metadata_path.is_file():
-        return None
+def digest_or_none(config: Config) -> Optional[str]:
+    """`inputs_digest`, or None when an input cannot be read: the run through TFX then
+    names it in the usual words, and records nothing."""
     try:
-        digest = inputs_digest(config)
-        store = metadata_store.open_store(config, create=False)
-    except Exception:  # noqa: BLE001  (the run through TFX reports it properly)
+        return inputs_digest(config)
+    except Exception:  # noqa: BLE001  (any unreadable input; the run's checks report it)
         return None
-    walk = Walker(store, config.name)
-    run = walk.latest_run()
+
+
+def unchanged_run(config: Config, digest: str) -> Optional[RunSummary]:
+    """The summary of the last complete run, as a cached run reports it, when its inputs'
+    digest is `digest` and nothing has changed since; None when the pipeline has to run."""
+    try:
+        store = metadata_store.open_store(config, create=False)
+    except metadata_store.StoreUnavailable:  # no run has used this workspace yet
+        return None
+    run = Walker(store, config.name).latest_run()
     if run is None or string_property(run, INPUTS_DIGEST_PROPERTY) != digest:
         return None
-    executions = walk.run_executions(run)
-    uris = [artifact.uri for item in executions
-            for artifacts in walk.outputs(item.execution).values() for artifact in artifacts]
     summary = summarize(store, config.name, run_id=run.name)
-    if summary is None or not _all_exist(uris + [summary.saved_model or "",
-                                                 summary.report or ""]):
+    if summary is None:
+        return None
+    uris = [artifact.uri for outputs in summary.outputs.values()
+            for artifacts in outputs.values() for artifact in artifacts]
+    if not _all_exist(uris + [summary.saved_model or "", summary.report or ""]):
         return None
     return dataclasses.replace(summary, components=[(node, "cached")
                                                     for node, _ in summary.components],
@@ -100,16 +106,14 @@ def unchanged_run(config: Config) -> Optional[RunSummary]:
 
 
 def _all_exist(uris: Iterable[str]) -> bool:
+    """Whether every path exists. The local runner's artifacts are local files; a URI
+    with a scheme (gs://) is never found here, so such a run goes through TFX."""
     return all(os.path.exists(uri) for uri in uris if uri)
 
 
 def record(store, config: Config, summary: RunSummary, digest: str) -> None:
     """Marks the run just finished as the answer to a later `run` with the same digest;
     a run that stopped early (failed, validation only) is never marked."""
-    if not summary.components or any(state not in FINISHED_STATES
-                                     for _, state in summary.components):
-        return
-    run = Walker(store, config.name).run(summary.run_id)
-    if run is not None:
-        run.custom_properties[INPUTS_DIGEST_PROPERTY].string_value = digest
-        store.put_contexts([run])
+    if summary.components and all(state in FINISHED_STATES
+                                  for _, state in summary.components):
+        set_run_property(store, config.name, summary.run_id, INPUTS_DIGEST_PROPERTY, digest)

@@ -22,7 +22,7 @@ from ml_metadata.proto import metadata_store_pb2
 # TFX's modules, not `tfx.v1`: importing tfx.v1 also loads the Vertex AI client (its
 # extensions), three seconds of every run and of every fully cached re-run.
 from tfx.components import (Evaluator, ExampleValidator, FileBasedExampleGen,
-                            SchemaGen, StatisticsGen, Trainer, Transform)
+                            SchemaGen, Trainer, Transform)
 from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.dsl.components.common.resolver import Resolver
 from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
@@ -37,6 +37,7 @@ from components.csv_ingest import executor as csv_ingest
 from models import eval_metrics
 from components.drift_check.component import DriftCheck
 from components.eval_sample.component import EvalSample
+from components.statistics_gen.component import StatisticsGen
 from components.validation_gate.component import ValidationGate
 from components.versioned_pusher.component import VersionedPusher
 from components import baseline_resolver as baseline_lib

@@ -161,19 +161,33 @@ def _as_lists(column: pa.Array, value_type: pa.DataType) -> pa.LargeListArray:
     return pa.LargeListArray.from_arrays(null_offsets, pc.cast(values, value_type))
 
 
-def tfrecord_record_batch(path: str, data: bytes, names: Sequence[str]) -> pa.RecordBatch:
-    from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
+def example_batches(path: str) -> Iterator[pa.RecordBatch]:
+    """A TFRecord file's tf.Examples, every feature, in batches of BATCH_ROWS (none for
+    a file without records: a split can get no row of a small input file)."""
+    records = list(tfrecords(path, read_bytes(path)))
+    if records:
+        batch = _decoded(path, records)
+        for start in range(0, batch.num_rows, BATCH_ROWS):
+            yield batch.slice(start, BATCH_ROWS)
 
+
+def tfrecord_record_batch(path: str, data: bytes, names: Sequence[str]) -> pa.RecordBatch:
     records = list(tfrecords(path, data))
     if not records:
         raise InputDataError(f"{path}: no records")
-    try:
-        batch = ExamplesToRecordBatchDecoder().DecodeBatch(records)
-    except Exception as error:  # noqa: BLE001  (the decoder raises bare RuntimeErrors)
-        raise InputDataError(f"{path}: not a file of tf.Examples: {error}") from None
+    batch = _decoded(path, records)
     kept = [n for n in names if n in batch.schema.names]
     return _batch([batch.column(batch.schema.get_field_index(n)) for n in kept], kept,
                   batch.num_rows)
+
+
+def _decoded(path: str, records: list[bytes]) -> pa.RecordBatch:
+    from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
+
+    try:
+        return ExamplesToRecordBatchDecoder().DecodeBatch(records)
+    except Exception as error:  # noqa: BLE001  (the decoder raises bare RuntimeErrors)
+        raise InputDataError(f"{path}: not a file of tf.Examples: {error}") from None
 
 
 def tfrecords(path: str, data: bytes) -> Iterator[bytes]:

@@ -11,6 +11,9 @@ threshold counts as negative, as in the exact pass); its metric classes just nev
 it. The variants here do, and fall back to the exact pass for any other threshold and for
 top-k or per-class sub-keys.
 
+AUC itself is TFMA's, with the histogram filled by eval_histogram's combiner (as are
+the variants'): `AUCFromFastHistogram`.
+
 `pipeline.factory` names these classes (module `models.eval_metrics`) for the metrics
 in `HISTOGRAM_BACKED`; the metric keys, and so the thresholds and reports, keep TFMA's
 names (`binary_accuracy`, ...).
@@ -24,6 +27,8 @@ from tensorflow_model_analysis.metrics import binary_confusion_matrices
 from tensorflow_model_analysis.metrics import calibration_histogram
 from tensorflow_model_analysis.metrics import confusion_matrix_metrics
 from tensorflow_model_analysis.metrics import metric_types
+
+from models import eval_histogram
 
 
 def on_bucket_edges(thresholds: list[float],
@@ -74,7 +79,7 @@ class _FromCalibrationHistogram:
                 key=key, matrices=metrics[matrices_key], **kwargs)}
 
         computations.append(metric_types.DerivedMetricComputation(keys=[key], result=result))
-        return computations
+        return eval_histogram.fast(computations)
 
 
 class BinaryAccuracyFromHistogram(_FromCalibrationHistogram,
@@ -99,8 +104,27 @@ class F1ScoreFromHistogram(_FromCalibrationHistogram, confusion_matrix_metrics.F
     pass
 
 
+class AUCFromFastHistogram(confusion_matrix_metrics.AUC):
+    """TFMA's AUC, its histogram filled by eval_histogram's combiner."""
+
+    # TFMA passes each computation function only the arguments its signature names, so
+    # this one names them all, as the base class's does.
+    def _metric_computations(self, thresholds=None, num_thresholds=None, top_k=None,
+                             class_id=None, name=None, eval_config=None, model_name="",
+                             output_name="", sub_key=None, aggregation_type=None,
+                             class_weights=None, example_weighted=False, preprocessors=None,
+                             metric_key=None, **kwargs) -> metric_types.MetricComputations:
+        return eval_histogram.fast(super()._metric_computations(
+            thresholds=thresholds, num_thresholds=num_thresholds, top_k=top_k,
+            class_id=class_id, name=name, eval_config=eval_config, model_name=model_name,
+            output_name=output_name, sub_key=sub_key, aggregation_type=aggregation_type,
+            class_weights=class_weights, example_weighted=example_weighted,
+            preprocessors=preprocessors, metric_key=metric_key, **kwargs))
+
+
 # TFMA class name (as written in a config's [[evaluation.metrics]]) -> the variant here.
 HISTOGRAM_BACKED = {
+    "AUC": AUCFromFastHistogram.__name__,
     "BinaryAccuracy": BinaryAccuracyFromHistogram.__name__,
     "Precision": PrecisionFromHistogram.__name__,
     "Recall": RecallFromHistogram.__name__,

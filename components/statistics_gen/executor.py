@@ -78,7 +78,7 @@ def _in_process_files(input_dict, examples: types.Artifact,
              for split in artifact_utils.decode_split_names(examples.split_names)}
     if not files or not all(files.values()):
         return None
-    size = sum(fileio.stat(path).length for paths in files.values() for path in paths)
+    size = sources.total_bytes([path for paths in files.values() for path in paths])
     return files if size <= IN_PROCESS_MAX_BYTES else None
 
 

@@ -28,6 +28,20 @@ _NUMERIC = "iufb"
 
 class FastHistogramCombiner(calibration_histogram._CalibrationHistogramCombiner):  # noqa: SLF001
 
+    @classmethod
+    def of(cls, combiner: calibration_histogram._CalibrationHistogramCombiner  # noqa: SLF001
+           ) -> "FastHistogramCombiner":
+        """TFMA's combiner with its settings, and whether they allow the direct path at
+        all (they are the combiner's, the same for every example it adds)."""
+        fast = cls.__new__(cls)
+        fast.__dict__.update(combiner.__dict__)
+        fast._direct = not (
+            fast._example_weighted or fast._class_weights or fast._aggregation_type
+            or fast._key.sub_key is not None or fast._key.output_name
+            or (fast._eval_config is not None
+                and any(spec.prediction_key for spec in fast._eval_config.model_specs)))
+        return fast
+
     def add_input(self, accumulator, element: metric_types.StandardMetricInputs):
         triple = self._binary(element)
         if triple is None:
@@ -45,11 +59,7 @@ class FastHistogramCombiner(calibration_histogram._CalibrationHistogramCombiner)
 
     def _binary(self, element) -> tuple[float, float] | None:
         """(label, prediction) when TFMA's routine would yield them with weight 1.0."""
-        if (self._example_weighted or self._class_weights or self._aggregation_type
-                or self._key.sub_key is not None or self._key.output_name):
-            return None
-        if self._eval_config is not None and any(
-                spec.prediction_key for spec in self._eval_config.model_specs):
+        if not self._direct:
             return None
         label = _single(element.label, self._key.model_name)
         prediction = _single(element.prediction, self._key.model_name)
@@ -76,8 +86,6 @@ def fast(computations: metric_types.MetricComputations) -> metric_types.MetricCo
     for computation in computations:
         combiner = getattr(computation, "combiner", None)
         if type(combiner) is calibration_histogram._CalibrationHistogramCombiner:  # noqa: SLF001
-            replacement = FastHistogramCombiner.__new__(FastHistogramCombiner)
-            replacement.__dict__.update(combiner.__dict__)
-            computation = computation._replace(combiner=replacement)
+            computation = computation._replace(combiner=FastHistogramCombiner.of(combiner))
         result.append(computation)
     return result

@@ -88,24 +88,24 @@ def _split_statistics(files: Dict[str, List[str]]
     for split, paths in files.items():
         batches = [batch for path in paths for batch in sources.example_batches(path)]
         names = sorted({name for batch in batches for name in batch.schema.names})
-        if not _flat(batches, names):
+        if not names or not _flat(batches):
             return None
         # No schema, as TFX's executor has none here: every INT feature is numeric.
         computed[split] = in_process.statistics(batches, schema_pb2.Schema(), names)
     return computed
 
 
-def _flat(batches: List[pa.RecordBatch], names: List[str]) -> bool:
+def _flat(batches: List[pa.RecordBatch]) -> bool:
     """Every feature a list of INT, FLOAT or BYTES values, at most one per example."""
     for batch in batches:
-        for name, column in zip(batch.schema.names, batch.columns):
+        for column in batch.columns:
             if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)) \
                     or column.type.value_type not in _FLAT_TYPES:
                 return False
             if len(column) and pc.max(pc.list_value_length(column)).as_py() \
                     not in (None, 0, 1):
                 return False
-    return bool(names)
+    return True
 
 
 def _describe(output: types.Artifact, examples: types.Artifact, splits: List[str]) -> None:

@@ -4,9 +4,9 @@ Every AUC and every histogram-backed thresholded metric (eval_metrics.py) reads 
 calibration histogram per model and slice, and TFMA fills it one example at a time
 through `to_label_prediction_example_weight`: a general routine (model and output
 lookups, sub-keys, top-k, class weights, fractional labels) that builds several numpy
-arrays per example to yield one (label, prediction, weight) triple. At 50,000 eval
-examples on 25 slices that routine is most of the histogram's time, and the histogram
-is the Evaluator's largest single cost.
+arrays per example to yield one (label, prediction, weight) triple, once per example and
+slice: most of the histogram's time, and the histogram is the Evaluator's largest single
+cost (docs/BENCHMARKS.md).
 
 For an unweighted binary example (no class weights, sub-key, aggregation or output
 name; a numeric label and prediction of one value each, a label of 0 or 1 where labels

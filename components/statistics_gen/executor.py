@@ -34,8 +34,8 @@ from tfx.utils import json_utils, stats_utils
 
 from components.statistics import in_process, sources
 
-# Compressed tf.Example files of all splits together (about 40x the bundled sample):
-# beyond this one process reading every split takes longer than Beam's workers do.
+# Compressed tf.Example files of all splits together: past this, one process reading
+# every split is no faster than Beam's workers (docs/BENCHMARKS.md).
 IN_PROCESS_MAX_BYTES = 32 << 20
 _FLAT_TYPES = (pa.int64(), pa.float32(), pa.binary(), pa.large_binary())
 
